@@ -145,6 +145,8 @@ def raw_table_ddl(entity: Entity) -> str:
     cols = [f"{name} {DUCKDB_TYPES[kind]}" for name, kind in entity.fields.items()]
     lineage = {k: v for k, v in LINEAGE_COLUMNS.items() if k != "stage_label" or entity.has_stage}
     cols += [f"{name} {typ}" for name, typ in lineage.items()]
-    return f"create table if not exists {raw_table_name(entity.name)} (\n    " + ",\n    ".join(
-        cols
-    ) + "\n)"
+    return (
+        f"create table if not exists {raw_table_name(entity.name)} (\n    "
+        + ",\n    ".join(cols)
+        + "\n)"
+    )

@@ -1,0 +1,125 @@
+"""The nightly funnel run: extract, clean, validate, load, model, publish, alert."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from pathlib import Path
+from uuid import uuid4
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NONE
+
+from funnel import alerts, progress, state, warehouse
+from funnel.config import FunnelConfig, SourceConfig, load_config
+from funnel.errors import DataQualityError, FunnelError
+from funnel.extract import Extract, extract_files
+from funnel.hygiene import CleanSource, clean_source
+from funnel.quality.validate import EntityOutcome, validate_entity
+from funnel.summary import RunSummary, SourceCounts, alert_text
+
+
+@task(cache_policy=NONE)
+def extract(config: FunnelConfig, source: SourceConfig) -> Extract:
+    """Read every row of one source, keeping rows the reader cannot split."""
+    progress.step(f"extract {source.name}")
+    return extract_files(config, source)
+
+
+@task(cache_policy=NONE)
+def clean(config: FunnelConfig, source: SourceConfig, rows: Extract) -> CleanSource:
+    """Map to canonical fields, normalise, type and deduplicate one source."""
+    progress.step(f"clean {source.name}")
+    return clean_source(config, source, rows)
+
+
+@task(cache_policy=NONE)
+def validate(
+    config: FunnelConfig, run_id: str, as_of: date, cleaned: list[CleanSource]
+) -> list[EntityOutcome]:
+    """Run each entity's suite over its sources; log results and quarantine; gate the run."""
+    by_entity: dict[str, list[CleanSource]] = defaultdict(list)
+    for c in cleaned:
+        by_entity[c.source.entity].append(c)
+    outcomes = []
+    for entity, parts in by_entity.items():
+        progress.step(f"validate {entity}")
+        outcomes.append(validate_entity(entity, parts, as_of, config.validation))
+    with state.open_state(config.state_path) as con:
+        state.record_quality(con, run_id, outcomes)
+    blocking = [b for o in outcomes for s in o.sources for b in s.blocking]
+    if blocking:
+        raise DataQualityError("blocking data-quality gate failed:\n  " + "\n  ".join(blocking))
+    return outcomes
+
+
+@task(cache_policy=NONE)
+def load(config: FunnelConfig, run_id: str, outcomes: list[EntityOutcome]) -> None:
+    """Replace each source's rows in the state file's raw tables."""
+    progress.step("load")
+    with state.open_state(config.state_path) as con:
+        con.begin()
+        state.load_rows(con, run_id, outcomes, [s.name for s in config.sources])
+        state.finish_run(con, run_id, "published", 0)
+        con.commit()
+
+
+@task(cache_policy=NONE)
+def build_models(config: FunnelConfig, run_id: str, as_of: date) -> warehouse.Build:
+    """Run the SQL models into a private build file."""
+    progress.step("build models")
+    return warehouse.build(config, run_id, as_of)
+
+
+@task(cache_policy=NONE)
+def publish(config: FunnelConfig, build: warehouse.Build) -> None:
+    """Replace the published warehouse with the build in one atomic step."""
+    progress.step("publish")
+    warehouse.publish(build.path, config.warehouse_path)
+
+
+@task(cache_policy=NONE, retries=0)
+def alert(config: FunnelConfig, text: str) -> bool:
+    """Post a Slack-compatible alert; a dead webhook never changes the run's outcome."""
+    return alerts.send_alert(config.alerts, text)
+
+
+def new_run_id(as_of: date) -> str:
+    return f"{as_of:%Y%m%d}-{datetime.now():%H%M%S}-{uuid4().hex[:6]}"
+
+
+@flow(name="funnel-nightly", log_prints=True)
+def nightly(config_path: str, as_of: date | None = None) -> RunSummary:
+    """One nightly run. Raises ConfigError (exit 2), DataQualityError (3) or FunnelError (1)."""
+    config = load_config(Path(config_path))
+    day = as_of or config.today()
+    run_id = new_run_id(day)
+    get_run_logger().info("run %s as of %s", run_id, day)
+    with state.open_state(config.state_path) as con:
+        state.start_run(con, run_id, day)
+    try:
+        extracts = [extract(config, s) for s in config.sources]
+        cleaned = [clean(config, s, e) for s, e in zip(config.sources, extracts, strict=True)]
+        outcomes = validate(config, run_id, day, cleaned)
+        load(config, run_id, outcomes)
+        build = build_models(config, run_id, day)
+        publish(config, build)
+    except Exception as error:
+        _fail(config, run_id, day, error)
+        raise
+    summary = RunSummary.of(run_id, day, "published", outcomes, build.headline)
+    if summary.warned_share > config.alerts.warn_share:
+        alert(config, alert_text(summary, config))
+    return summary
+
+
+def _fail(config: FunnelConfig, run_id: str, day: date, error: Exception) -> None:
+    """Record the failure, drop the build file, and alert. The published file is untouched."""
+    warehouse.discard(config, run_id)
+    code = error.exit_code if isinstance(error, FunnelError) else 1
+    status = "failed_dq" if isinstance(error, DataQualityError) else "failed"
+    with state.open_state(config.state_path) as con:
+        state.finish_run(con, run_id, status, code, str(error))
+        counts = SourceCounts.from_log(con, run_id)
+    summary = RunSummary(run_id, day, status, counts, [], str(error))
+    alert(config, alert_text(summary, config))

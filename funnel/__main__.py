@@ -1,0 +1,3 @@
+from funnel.cli import main
+
+main()

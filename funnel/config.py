@@ -1,0 +1,273 @@
+"""The one place that builds the typed config object from the TOML file and the environment."""
+
+from __future__ import annotations
+
+import glob
+import tomllib
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from funnel.errors import ConfigError
+from funnel.schema import ENTITIES, STAGES
+
+EntityName = Literal["leads", "opportunities", "stage_history", "activities"]
+Severity = Literal["error", "warn", "off"]
+
+#: Encodings DuckDB's CSV reader understands, by the names users write.
+ENCODINGS: dict[str, str] = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "utf-8-sig": "utf-8",
+    "utf-16": "utf-16",
+    "utf16": "utf-16",
+    "latin-1": "latin-1",
+    "latin1": "latin-1",
+    "iso-8859-1": "latin-1",
+}
+
+DEFAULT_STAGE_PROBABILITY: dict[str, float] = {
+    "prospecting": 0.05,
+    "qualification": 0.10,
+    "meeting": 0.20,
+    "proposal": 0.40,
+    "negotiation": 0.60,
+    "won": 1.0,
+    "lost": 0.0,
+    "post_sale": 1.0,
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WarehouseConfig(_Strict):
+    path: Path = Path("data/warehouse/funnel.duckdb")
+    timezone: str = "UTC"
+    #: The private state file (raw tables, run log). Default: beside the warehouse.
+    state_path: Path | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(f"unknown time zone {v!r}") from e
+        return v
+
+
+class SourceConfig(_Strict):
+    name: str = Field(min_length=1)
+    entity: EntityName
+    format: str = "csv"
+    path: str | None = None
+    delimiter: str = ","
+    encoding: str = "utf-8"
+    decimal_comma: bool = False
+    date_format: str | list[str] | None = None
+    #: 100 when the file's probability is 0-100, 1 when 0-1, "auto" to tell by the values.
+    probability_scale: Literal["auto", 1, 100] = "auto"
+    columns: dict[str, str] = Field(default_factory=dict)
+    constants: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    stages: dict[str, str] = Field(default_factory=dict)
+    # API sources
+    token_env: str | None = None
+    base_url: str | None = None
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, v: str) -> str:
+        if v.lower() not in ENCODINGS:
+            raise ValueError(f"encoding {v!r} is not supported; use one of utf-8, utf-16, latin-1")
+        return ENCODINGS[v.lower()]
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_char(cls, v: str) -> str:
+        if len(v) != 1:
+            raise ValueError(f"delimiter must be one character, got {v!r}")
+        return v
+
+    @field_validator("stages")
+    @classmethod
+    def _canonical_targets(cls, v: dict[str, str]) -> dict[str, str]:
+        for label, stage in v.items():
+            if stage not in STAGES:
+                raise ValueError(
+                    f"label {label!r} maps to {stage!r}, which is not a canonical stage "
+                    f"({', '.join(STAGES)})"
+                )
+        return v
+
+    @model_validator(mode="after")
+    def _fields_of_entity(self) -> SourceConfig:
+        fields = ENTITIES[self.entity].fields
+        for section in ("columns", "constants"):
+            for key in getattr(self, section):
+                if key not in fields:
+                    raise ValueError(
+                        f"{section}.{key}: not a field of {self.entity} "
+                        f"(fields: {', '.join(fields)})"
+                    )
+        if self.format == "csv" and not self.path:
+            raise ValueError("path is required for format = 'csv'")
+        return self
+
+    @property
+    def date_formats(self) -> list[str]:
+        if self.date_format is None:
+            return []
+        return [self.date_format] if isinstance(self.date_format, str) else list(self.date_format)
+
+
+class ValidationConfig(_Strict):
+    #: A source whose share of error rows is above this blocks the run (exit 3).
+    max_error_share: float = Field(default=0.05, ge=0, le=1)
+    #: Override a check's severity by its name (see funnel.quality.checks).
+    severity: dict[str, Severity] = Field(default_factory=dict)
+
+
+class QualificationConfig(_Strict):
+    budget_min: float = 10_000
+    authority_roles: list[str] = Field(
+        default_factory=lambda: ["decision_maker", "economic_buyer", "executive"]
+    )
+    need_signals: list[str] = Field(default_factory=lambda: ["high", "medium"])
+    timeline_horizon_days: int = 90
+    weight_budget: float = 25
+    weight_authority: float = 25
+    weight_need: float = 25
+    weight_timeline: float = 25
+    qualified_min_score: float = 75
+    nurture_min_score: float = 25
+
+
+class ForecastConfig(_Strict):
+    stage_probability: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_STAGE_PROBABILITY)
+    )
+
+    @field_validator("stage_probability")
+    @classmethod
+    def _stages_and_range(cls, v: dict[str, float]) -> dict[str, float]:
+        for stage, p in v.items():
+            if stage not in STAGES:
+                raise ValueError(f"{stage!r} is not a canonical stage")
+            if not 0 <= p <= 1:
+                raise ValueError(f"{stage}: probability {p} is not in 0..1")
+        return v
+
+
+class ScheduleConfig(_Strict):
+    cron: str = "0 2 * * *"
+    timezone: str = "UTC"
+
+
+class AlertsConfig(_Strict):
+    webhook_url_env: str | None = None
+    #: Alert also when a source's share of warned rows is above this.
+    warn_share: float = Field(default=0.10, ge=0, le=1)
+
+
+class FunnelConfig(_Strict):
+    warehouse: WarehouseConfig = Field(default_factory=WarehouseConfig)
+    sources: list[SourceConfig] = Field(min_length=1)
+    validation: ValidationConfig = Field(default_factory=ValidationConfig)
+    qualification: QualificationConfig = Field(default_factory=QualificationConfig)
+    forecast: ForecastConfig = Field(default_factory=ForecastConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    #: The config file's folder; relative paths are relative to it. Set by load_config.
+    base_dir: Path = Path(".")
+    config_path: Path = Path("funnel.toml")
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> FunnelConfig:
+        seen: set[str] = set()
+        for s in self.sources:
+            if s.name in seen:
+                raise ValueError(f"source name {s.name!r} is used twice")
+            seen.add(s.name)
+        return self
+
+    def resolve(self, p: str | Path) -> Path:
+        """A path from the config file, relative to the config file's folder."""
+        path = Path(p).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.resolve(self.warehouse.path)
+
+    @property
+    def state_path(self) -> Path:
+        if self.warehouse.state_path is not None:
+            return self.resolve(self.warehouse.state_path)
+        wh = self.warehouse_path
+        return wh.with_name(wh.stem + ".state.duckdb")
+
+    def source_files(self, source: SourceConfig) -> list[Path]:
+        """The files of a file source, sorted; ConfigError when none match."""
+        assert source.path is not None
+        pattern = self.resolve(source.path)
+        files = sorted(Path(p) for p in glob.glob(str(pattern)))
+        if not files:
+            raise ConfigError(
+                f"{self.config_path}: sources[{source.name}].path: no file matches {str(pattern)!r}"
+            )
+        return files
+
+    def today(self) -> date:
+        """Today in the warehouse time zone (the default as-of day)."""
+        return datetime.now(ZoneInfo(self.warehouse.timezone)).date()
+
+
+def _loc(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
+    """Turn a pydantic error location into a config key path, naming sources by name."""
+    parts: list[str] = []
+    node: Any = data
+    for item in loc:
+        if isinstance(item, int) and isinstance(node, list):
+            name = (
+                node[item].get("name")
+                if item < len(node) and isinstance(node[item], dict)
+                else None
+            )
+            parts[-1] += f"[{name or item}]"
+            node = node[item] if item < len(node) else None
+        else:
+            parts.append(str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return ".".join(parts)
+
+
+def load_config(path: str | Path) -> FunnelConfig:
+    """Read and check the TOML config; every problem is a ConfigError naming file and key."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from e
+    for key in ("base_dir", "config_path"):
+        if key in data:
+            raise ConfigError(f"{path}: {key}: not a config key")
+    try:
+        return FunnelConfig.model_validate(
+            {**data, "base_dir": path.resolve().parent, "config_path": path}
+        )
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            key = _loc(tuple(err["loc"]), data)
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key"
+            problems.append(f"{path}: {key}: {msg}")
+        raise ConfigError("\n".join(problems)) from None

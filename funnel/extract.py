@@ -1,0 +1,155 @@
+"""Read a file source into a text frame with file and line of every row; keep broken rows."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from funnel.config import FunnelConfig, SourceConfig
+from funnel.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Extract:
+    """Every row a source gave: parsed rows as text, and rows the CSV reader had to reject."""
+
+    source: str
+    #: The file's own columns as text, plus `_rid` (row id in this extract), `_file`, `_line`.
+    rows: pl.DataFrame
+    #: Structurally broken rows: `_file`, `_line`, `check`, `reason`, `original_row`.
+    rejects: pl.DataFrame
+    files: tuple[str, ...]
+
+    @property
+    def rows_read(self) -> int:
+        return self.rows.height + self.rejects.height
+
+
+REJECT_SCHEMA = pl.Schema(
+    {
+        "_file": pl.String,
+        "_line": pl.Int64,
+        "check": pl.String,
+        "reason": pl.String,
+        "original_row": pl.String,
+    }
+)
+
+
+def read_header(path: Path, source: SourceConfig) -> list[str]:
+    """The header row, read the way DuckDB will (BOM stripped, the source's delimiter)."""
+    encoding = "utf-8-sig" if source.encoding == "utf-8" else source.encoding
+    try:
+        with path.open(encoding=encoding, newline="") as fh:
+            header = next(csv.reader(fh, delimiter=source.delimiter), None)
+    except UnicodeError as e:
+        raise ConfigError(f"{path}: not readable as {source.encoding}: {e}") from e
+    if not header:
+        raise ConfigError(f"{path}: the file is empty (no header row)")
+    return [h.strip() for h in header]
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n}_{seen[n]}")
+    return out
+
+
+def _record_lines(path: Path, source: SourceConfig, records: int) -> list[int]:
+    """The 1-based line on which each data record starts.
+
+    When the file has one physical line per record (the usual case) that is 2, 3, ...; blank
+    lines or quoted line breaks make the csv module walk the file to find where records start.
+    """
+    with path.open("rb") as fh:
+        data = fh.read()
+    physical = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if physical == records + 1:
+        return list(range(2, records + 2))
+    encoding = "utf-8-sig" if source.encoding == "utf-8" else source.encoding
+    starts: list[int] = []
+    with path.open(encoding=encoding, newline="", errors="replace") as fh:
+        reader = csv.reader(fh, delimiter=source.delimiter)
+        next(reader, None)
+        end = reader.line_num
+        for record in reader:
+            if record:
+                starts.append(end + 1)
+            end = reader.line_num
+    return starts
+
+
+def read_csv_file(path: Path, source: SourceConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One CSV file as text, with DuckDB's reader; rows it cannot split go to the rejects."""
+    header = _unique(read_header(path, source))
+    con = duckdb.connect()
+    try:
+        rel = con.sql(
+            "select * from read_csv($path, header = true, auto_detect = false, columns = $cols,"
+            " delim = $delim, quote = '\"', escape = '\"', encoding = $enc,"
+            " store_rejects = true, rejects_table = 'rejects', rejects_scan = 'reject_scans',"
+            " max_line_size = 10000000)",
+            params={
+                "path": str(path),
+                "cols": dict.fromkeys(header, "VARCHAR"),
+                "delim": source.delimiter,
+                "enc": source.encoding,
+            },
+        )
+        rows = rel.pl()
+        rejects = con.sql(
+            "select line, coalesce(column_name, '') as column_name, error_type, csv_line,"
+            " error_message from rejects order by line"
+        ).pl()
+    except duckdb.Error as e:
+        raise ConfigError(f"{path}: cannot be read as CSV: {e}") from e
+    finally:
+        con.close()
+    rejected_lines = set(rejects.get_column("line").to_list())
+    lines = _record_lines(path, source, rows.height + len(rejected_lines))
+    accepted = [n for n in lines if n not in rejected_lines][: rows.height]
+    rows = rows.with_columns(
+        pl.lit(str(path)).alias("_file"), pl.Series("_line", accepted, pl.Int64)
+    )
+    reject_frame = rejects.select(
+        pl.lit(str(path)).alias("_file"),
+        pl.col("line").cast(pl.Int64).alias("_line"),
+        pl.lit("csv_structure").alias("check"),
+        pl.when(pl.col("column_name") == "")
+        .then(pl.col("error_message"))
+        .otherwise(pl.format("{} (column {})", pl.col("error_message"), pl.col("column_name")))
+        .alias("reason"),
+        pl.col("csv_line").alias("original_row"),
+    )
+    return rows, reject_frame.cast(REJECT_SCHEMA)
+
+
+def extract_files(config: FunnelConfig, source: SourceConfig) -> Extract:
+    """Every file of a CSV source, stacked; `_rid` numbers the rows across files."""
+    files = config.source_files(source)
+    frames, rejects = [], []
+    for path in files:
+        rows, rej = read_csv_file(path, source)
+        frames.append(rows)
+        rejects.append(rej)
+    rows_all = pl.concat(frames, how="diagonal_relaxed").with_row_index("_rid")
+    return Extract(
+        source=source.name,
+        rows=rows_all.with_columns(pl.col("_rid").cast(pl.Int64)),
+        rejects=pl.concat(rejects),
+        files=tuple(str(f) for f in files),
+    )
+
+
+def original_rows(rows: pl.DataFrame, rids: pl.Series) -> pl.DataFrame:
+    """`_rid` and the source's own columns of those rows as a JSON object text."""
+    own = [c for c in rows.columns if not c.startswith("_")]
+    picked = rows.filter(pl.col("_rid").is_in(rids.implode()))
+    return picked.select("_rid", pl.struct(own).struct.json_encode().alias("original_row"))

@@ -1,0 +1,223 @@
+"""The data-hygiene checks of each entity: expectation, severity and the reason a row fails."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+import polars as pl
+
+from funnel.schema import STAGES, Entity
+
+EMAIL_REGEX = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
+PHONE_REGEX = r"^\+?\d{7,15}$"
+#: Timestamps that say when something happened, so cannot lie after the as-of day.
+EVENT_FIELDS = (
+    "created_at",
+    "closed_at",
+    "converted_at",
+    "updated_at",
+    "entered_at",
+    "occurred_at",
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation on one entity, with its severity and a reason for each failing row."""
+
+    name: str
+    severity: str  # error | warn
+    expectation: str  # great-expectations class name in gx.expectations
+    kwargs: Mapping[str, Any]
+    reason: pl.Expr
+    description: str
+
+    @property
+    def column(self) -> str | None:
+        col = self.kwargs.get("column") or self.kwargs.get("column_A")
+        return str(col) if col else None
+
+
+def _quoted(col: str) -> pl.Expr:
+    return pl.format("'{}'", pl.col(col).cast(pl.String).fill_null(""))
+
+
+def entity_checks(entity: Entity, as_of: date, overrides: Mapping[str, str]) -> list[Check]:
+    """The checks of an entity; `overrides` maps a check name to error, warn or off."""
+    as_of_end = datetime.combine(as_of, time.max)
+    checks: list[Check] = [
+        Check(
+            "values_parse",
+            "error",
+            "ExpectColumnValuesToBeNull",
+            {"column": "_unparsed"},
+            pl.format("unparseable value: {}", pl.col("_unparsed")),
+            "every date, timestamp and number reads as its type",
+        )
+    ]
+    if entity.id_field:
+        idf = entity.id_field
+        checks += [
+            Check(
+                f"{idf}_present",
+                "error",
+                "ExpectColumnValuesToNotBeNull",
+                {"column": idf},
+                pl.lit(f"{idf} is blank"),
+                f"every row has a {idf}",
+            ),
+            Check(
+                f"{idf}_unique",
+                "error",
+                "ExpectColumnValuesToBeUnique",
+                {"column": idf},
+                pl.format(f"{idf} {{}} also comes from another source", _quoted(idf)),
+                f"{idf} is unique across all sources of {entity.name}",
+            ),
+        ]
+    for field in entity.required:
+        if field in (entity.id_field, "stage"):
+            continue
+        checks.append(
+            Check(
+                f"{field}_present",
+                "error",
+                "ExpectColumnValuesToNotBeNull",
+                {"column": field},
+                pl.lit(f"{field} is blank"),
+                f"every row has a {field}",
+            )
+        )
+    if entity.one_of:
+        names = " or ".join(entity.one_of)
+        checks.append(
+            Check(
+                "reference_present",
+                "error",
+                "ExpectColumnValuesToNotBeNull",
+                {"column": "_ref"},
+                pl.lit(f"neither {names} is given"),
+                f"every row names its {names}",
+            )
+        )
+    if entity.has_stage:
+        checks.append(
+            Check(
+                "stage_in_canonical_set",
+                "error",
+                "ExpectColumnValuesToNotBeNull",
+                {"column": "_stage_ok"},
+                pl.when(pl.col("stage_label").is_null())
+                .then(pl.lit("stage is blank"))
+                .otherwise(pl.format("unknown stage label {}", _quoted("stage_label"))),
+                f"the stage label maps to a canonical stage ({', '.join(STAGES)})",
+            )
+        )
+    if "email" in entity.fields:
+        checks.append(
+            Check(
+                "email_format",
+                "warn",
+                "ExpectColumnValuesToMatchRegex",
+                {"column": "email", "regex": EMAIL_REGEX},
+                pl.format("malformed email {}", _quoted("email")),
+                "email looks like name@domain.tld",
+            )
+        )
+    if "phone" in entity.fields:
+        checks.append(
+            Check(
+                "phone_format",
+                "warn",
+                "ExpectColumnValuesToMatchRegex",
+                {"column": "phone", "regex": PHONE_REGEX},
+                pl.format("malformed phone {}", _quoted("phone")),
+                "phone has 7 to 15 digits after normalising",
+            )
+        )
+    for field, kind in entity.fields.items():
+        if kind == "money":
+            checks.append(
+                Check(
+                    f"{field}_not_negative",
+                    "error",
+                    "ExpectColumnValuesToBeBetween",
+                    {"column": field, "min_value": 0},
+                    pl.format(f"negative {field} {{}}", pl.col(field)),
+                    f"{field} is not negative",
+                )
+            )
+    if "probability" in entity.fields:
+        checks.append(
+            Check(
+                "probability_in_range",
+                "error",
+                "ExpectColumnValuesToBeBetween",
+                {"column": "probability", "min_value": 0, "max_value": 1},
+                pl.format("probability {} is outside 0..1", pl.col("probability")),
+                "probability is within 0..1 after scaling",
+            )
+        )
+    for later, earlier in (("closed_at", "created_at"), ("converted_at", "created_at")):
+        if later in entity.fields and earlier in entity.fields:
+            checks.append(
+                Check(
+                    f"{later.removesuffix('_at')}_after_created",
+                    "error",
+                    "ExpectColumnPairValuesAToBeGreaterThanB",
+                    {
+                        "column_A": later,
+                        "column_B": earlier,
+                        "or_equal": True,
+                        "ignore_row_if": "either_value_is_missing",
+                    },
+                    pl.format(
+                        f"{later} {{}} is before {earlier} {{}}",
+                        *(pl.col(c).dt.to_string("%Y-%m-%d %H:%M:%S") for c in (later, earlier)),
+                    ),
+                    f"{later} is not before {earlier}",
+                )
+            )
+    for field in EVENT_FIELDS:
+        if field in entity.fields:
+            checks.append(
+                Check(
+                    f"{field}_not_after_as_of",
+                    "error",
+                    "ExpectColumnValuesToBeBetween",
+                    {"column": field, "max_value": as_of_end},
+                    pl.format(
+                        f"{field} {{}} is after the as-of day {as_of}",
+                        pl.col(field).dt.to_string("%Y-%m-%d %H:%M:%S"),
+                    ),
+                    f"{field} is not after the as-of day",
+                )
+            )
+    out = []
+    for c in checks:
+        severity = overrides.get(c.name, c.severity)
+        if severity != "off":
+            out.append(Check(c.name, severity, c.expectation, c.kwargs, c.reason, c.description))
+    return out
+
+
+def with_helper_columns(frame: pl.DataFrame, entity: Entity) -> pl.DataFrame:
+    """Columns some checks read: `_ref` (the row's record) and `_stage_ok` (stage is known)."""
+    extra: list[pl.Expr] = []
+    if entity.one_of:
+        extra.append(pl.coalesce(*entity.one_of).alias("_ref"))
+    if entity.has_stage:
+        # A stage is required where the entity requires it; an optional one may be blank.
+        blank_ok = "stage" not in entity.required
+        extra.append(
+            pl.when(pl.col("stage").is_not_null())
+            .then(pl.col("stage"))
+            .when(pl.col("stage_label").is_null() & pl.lit(blank_ok))
+            .then(pl.lit("(none)"))
+            .otherwise(None)
+            .alias("_stage_ok")
+        )
+    return frame.with_columns(extra) if extra else frame

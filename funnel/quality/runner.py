@@ -1,0 +1,81 @@
+"""Run an entity's checks as a great-expectations suite and say which rows failed which check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from funnel.errors import FunnelError
+from funnel.quality.checks import Check
+
+FAILURE_SCHEMA = {"_gid": pl.Int64, "check": pl.String, "severity": pl.String}
+
+
+@dataclass(frozen=True)
+class SuiteResult:
+    """Per check: the great-expectations verdict; per failing row: (_gid, check, severity)."""
+
+    failures: pl.DataFrame
+    exceptions: tuple[str, ...]
+
+
+def _context() -> Any:
+    """An ephemeral great-expectations context (imported lazily: the import costs seconds)."""
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False}  # type: ignore[assignment]
+    return context
+
+
+def run_suite(name: str, frame: pl.DataFrame, checks: list[Check]) -> SuiteResult:
+    """Validate `frame` (with a unique `_gid` per row) against `checks` with great-expectations.
+
+    A check whose expectation raised is a pipeline error, never bad data.
+    """
+    import great_expectations as gx
+
+    if frame.is_empty() or not checks:
+        return SuiteResult(pl.DataFrame(schema=FAILURE_SCHEMA), ())
+    columns = {"_gid"}
+    for c in checks:
+        columns |= {v for k, v in c.kwargs.items() if k in ("column", "column_A", "column_B")}
+    pdf = frame.select(sorted(columns)).to_pandas(use_pyarrow_extension_array=False)
+
+    context = _context()
+    asset = context.data_sources.add_pandas(f"{name}_frames").add_dataframe_asset(name=name)
+    batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
+        batch_parameters={"dataframe": pdf}
+    )
+    suite = gx.ExpectationSuite(name=name)
+    for c in checks:
+        expectation = getattr(gx.expectations, c.expectation)(**c.kwargs, meta={"check": c.name})
+        suite.add_expectation(expectation)
+    suite = context.suites.add(suite)
+    result = batch.validate(
+        suite,
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_gid"]},
+    )
+    severity = {c.name: c.severity for c in checks}
+    failures: list[pl.DataFrame] = []
+    exceptions: list[str] = []
+    for r in result.results:
+        check = r.expectation_config.meta["check"]
+        info = r.exception_info or {}
+        if info.get("raised_exception"):
+            exceptions.append(f"{name}.{check}: {info.get('exception_message')}")
+            continue
+        gids = [row["_gid"] for row in r.result.get("unexpected_index_list") or []]
+        if gids:
+            failures.append(
+                pl.DataFrame(
+                    {"_gid": gids, "check": check, "severity": severity[check]},
+                    schema=FAILURE_SCHEMA,
+                )
+            )
+    if exceptions:
+        raise FunnelError("great-expectations failed to evaluate: " + "; ".join(exceptions))
+    frames = failures or [pl.DataFrame(schema=FAILURE_SCHEMA)]
+    return SuiteResult(pl.concat(frames), tuple(exceptions))

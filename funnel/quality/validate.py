@@ -1,0 +1,213 @@
+"""Validate all sources of one entity together; split rows into loaded and quarantined."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from funnel.config import ValidationConfig
+from funnel.extract import original_rows
+from funnel.hygiene import CleanSource
+from funnel.quality.checks import Check, entity_checks, with_helper_columns
+from funnel.quality.runner import run_suite
+from funnel.schema import ENTITIES
+
+QUARANTINE_SCHEMA = pl.Schema(
+    {
+        "source": pl.String(),
+        "entity": pl.String(),
+        "source_file": pl.String(),
+        "source_line": pl.Int64(),
+        "reasons": pl.String(),
+        "checks": pl.List(pl.String()),
+        "original_row": pl.String(),
+    }
+)
+RESULT_SCHEMA = pl.Schema(
+    {
+        "source": pl.String,
+        "entity": pl.String,
+        "check": pl.String,
+        "column_name": pl.String,
+        "severity": pl.String,
+        "rows_checked": pl.Int64,
+        "rows_failed": pl.Int64,
+        "passed": pl.Boolean,
+    }
+)
+HELPER_COLUMNS = ("_gid", "_part", "_ref", "_stage_ok")
+
+
+@dataclass(frozen=True)
+class SourceOutcome:
+    """What became of one source's rows."""
+
+    source: str
+    entity: str
+    loaded: pl.DataFrame
+    rows_read: int
+    rows_quarantined: int
+    rows_warned: int
+    #: Why this source blocks the run (empty: it does not).
+    blocking: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EntityOutcome:
+    sources: tuple[SourceOutcome, ...]
+    quarantine: pl.DataFrame
+    results: pl.DataFrame
+
+
+def _failure_reasons(
+    suite_failures: pl.DataFrame, rows: pl.DataFrame, checks: list[Check]
+) -> pl.DataFrame:
+    """(_gid, _part, check, severity, reason) for every failing row and check."""
+    per_check = [
+        suite_failures.filter(pl.col("check") == c.name)
+        .join(rows, on="_gid")
+        .select("_gid", "_part", "check", "severity", c.reason.cast(pl.String).alias("reason"))
+        for c in checks
+    ]
+    return pl.concat(per_check)
+
+
+def _quarantine(p: CleanSource, errors: pl.DataFrame, id_field: str | None) -> pl.DataFrame:
+    """Rows of one source set aside: CSV rejects, superseded duplicates, failed error checks."""
+    lineage = p.extract.rows.select("_rid", "_file", "_line")
+    failed = errors.select("_rid", "reasons", "checks")
+    superseded = p.superseded.select(
+        "_rid",
+        pl.format(
+            "duplicate {}: superseded by the row on line {}",
+            pl.lit(id_field or "row"),
+            pl.col("winner_line"),
+        ).alias("reasons"),
+        pl.lit(["duplicate_superseded"]).alias("checks"),
+    )
+    rejected = pl.concat([superseded, failed], how="vertical_relaxed")
+    from_rows = rejected.join(lineage, on="_rid").join(
+        original_rows(p.extract.rows, rejected.get_column("_rid")), on="_rid", how="left"
+    )
+    from_reader = p.extract.rejects.select(
+        "_file",
+        "_line",
+        pl.col("reason").alias("reasons"),
+        pl.concat_list("check").alias("checks"),
+        "original_row",
+    )
+    return (
+        pl.concat([from_reader, from_rows.drop("_rid")], how="diagonal_relaxed")
+        .select(
+            pl.lit(p.source.name).alias("source"),
+            pl.lit(p.source.entity).alias("entity"),
+            pl.col("_file").alias("source_file"),
+            pl.col("_line").alias("source_line"),
+            "reasons",
+            "checks",
+            "original_row",
+        )
+        .cast(QUARANTINE_SCHEMA)
+        .sort("source_file", "source_line")
+    )
+
+
+def _results(
+    p: CleanSource, checks: list[Check], failed: dict[str, int], checked: int
+) -> pl.DataFrame:
+    """One dq_results row per check of this source, the hygiene checks first."""
+    rows: list[tuple[str, str | None, str, int, int]] = [
+        ("csv_structure", None, "error", p.extract.rows_read, p.extract.rejects.height),
+        ("duplicate_superseded", None, "error", p.extract.rows.height, p.superseded.height),
+        ("required_columns", None, "error", checked, checked if p.missing_required else 0),
+    ]
+    rows += [(c.name, c.column, c.severity, checked, failed.get(c.name, 0)) for c in checks]
+    return pl.DataFrame(
+        [
+            (p.source.name, p.source.entity, name, col, sev, n, bad, bad == 0)
+            for name, col, sev, n, bad in rows
+        ],
+        schema=RESULT_SCHEMA,
+        orient="row",
+    )
+
+
+def _blocking(p: CleanSource, error_rows: int, max_share: float) -> tuple[str, ...]:
+    """Why this source stops the run: a required column missing, or too many error rows."""
+    out = []
+    name = p.source.name
+    if p.missing_required:
+        out.append(f"{name}: required column(s) missing: {', '.join(p.missing_required)}")
+    total = p.extract.rows_read
+    share = error_rows / total if total else 0.0
+    if share > max_share:
+        out.append(
+            f"{name}: {error_rows} of {total} rows ({share:.1%}) failed error checks, "
+            f"above max_error_share {max_share:.1%}"
+        )
+    return tuple(out)
+
+
+def validate_entity(
+    entity_name: str, parts: list[CleanSource], as_of: date, config: ValidationConfig
+) -> EntityOutcome:
+    """Run the entity's great-expectations suite over all its sources at once.
+
+    Rows failing an `error` check are quarantined with every reason; `warn` rows are loaded
+    and counted. Superseded duplicates and CSV rows the reader rejected are quarantined too, so
+    for every source rows read = rows loaded + rows quarantined.
+    """
+    entity = ENTITIES[entity_name]
+    rows = with_helper_columns(
+        pl.concat(
+            [p.rows.with_columns(pl.lit(i, pl.Int32).alias("_part")) for i, p in enumerate(parts)],
+            how="vertical_relaxed",
+        )
+        .with_row_index("_gid")
+        .with_columns(pl.col("_gid").cast(pl.Int64)),
+        entity,
+    )
+    checks = entity_checks(entity, as_of, config.severity)
+    reasons = _failure_reasons(run_suite(entity_name, rows, checks).failures, rows, checks)
+    errors = (
+        reasons.filter(pl.col("severity") == "error")
+        .group_by("_gid", "_part")
+        .agg(pl.col("reason").str.join("; ").alias("reasons"), pl.col("check").alias("checks"))
+        .join(rows.select("_gid", "_rid"), on="_gid")
+    )
+
+    outcomes, quarantines, results = [], [], []
+    for i, p in enumerate(parts):
+        mine = rows.filter(pl.col("_part") == i)
+        errs = errors.filter(pl.col("_part") == i)
+        mine_reasons = reasons.filter(pl.col("_part") == i)
+        quarantine = _quarantine(p, errs, entity.id_field)
+        loaded = mine.join(errs.select("_gid"), on="_gid", how="anti").drop(
+            HELPER_COLUMNS, strict=False
+        )
+        if p.extract.rows_read != loaded.height + quarantine.height:
+            raise AssertionError(
+                f"{p.source.name}: rows read {p.extract.rows_read} != loaded {loaded.height}"
+                f" + quarantined {quarantine.height}"
+            )
+        failed = dict(mine_reasons.group_by("check").len().iter_rows())
+        quarantines.append(quarantine)
+        results.append(_results(p, checks, failed, mine.height))
+        outcomes.append(
+            SourceOutcome(
+                source=p.source.name,
+                entity=entity_name,
+                loaded=loaded,
+                rows_read=p.extract.rows_read,
+                rows_quarantined=quarantine.height,
+                rows_warned=mine_reasons.filter(pl.col("severity") == "warn")
+                .get_column("_gid")
+                .n_unique(),
+                blocking=_blocking(
+                    p, errs.height + p.extract.rejects.height, config.max_error_share
+                ),
+            )
+        )
+    return EntityOutcome(tuple(outcomes), pl.concat(quarantines), pl.concat(results))

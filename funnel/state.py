@@ -1,0 +1,138 @@
+"""The private state file: raw tables of loaded rows and the run log (DuckDB, read-write)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from funnel.quality.validate import EntityOutcome
+from funnel.schema import ENTITIES, LINEAGE_COLUMNS, raw_table_ddl, raw_table_name
+
+LOG_DDL = (
+    """create table if not exists log_pipeline_runs (
+        run_id varchar primary key, as_of date, started_at timestamp, ended_at timestamp,
+        status varchar, exit_code integer, message varchar)""",
+    """create table if not exists log_run_sources (
+        run_id varchar, source varchar, entity varchar, rows_read bigint, rows_loaded bigint,
+        rows_quarantined bigint, rows_warned bigint)""",
+    """create table if not exists log_dq_results (
+        run_id varchar, source varchar, entity varchar, "check" varchar, column_name varchar,
+        severity varchar, rows_checked bigint, rows_failed bigint, passed boolean,
+        checked_at timestamp)""",
+    """create table if not exists log_dq_quarantine (
+        run_id varchar, source varchar, entity varchar, source_file varchar, source_line bigint,
+        reasons varchar, checks varchar[], original_row varchar, quarantined_at timestamp)""",
+)
+LOG_TABLES = ("log_pipeline_runs", "log_run_sources", "log_dq_results", "log_dq_quarantine")
+
+
+def now() -> datetime:
+    """Wall-clock time for the run log (naive, local to the machine running the pipeline)."""
+    return datetime.now().replace(microsecond=0)
+
+
+@contextmanager
+def open_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The state file, created with every table on first use; closed on exit."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        for entity in ENTITIES.values():
+            con.execute(raw_table_ddl(entity))
+        for ddl in LOG_DDL:
+            con.execute(ddl)
+        yield con
+    finally:
+        con.close()
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, as_of: date) -> None:
+    con.execute(
+        "insert into log_pipeline_runs values (?, ?, ?, null, 'running', null, null)",
+        [run_id, as_of, now()],
+    )
+
+
+def finish_run(
+    con: duckdb.DuckDBPyConnection, run_id: str, status: str, exit_code: int, message: str = ""
+) -> None:
+    con.execute(
+        "update log_pipeline_runs set ended_at = ?, status = ?, exit_code = ?, message = ?"
+        " where run_id = ?",
+        [now(), status, exit_code, message or None, run_id],
+    )
+
+
+def record_quality(
+    con: duckdb.DuckDBPyConnection, run_id: str, outcomes: Iterable[EntityOutcome]
+) -> None:
+    """Append the run's check results, quarantined rows and per-source row counts."""
+    stamp = now()
+    for outcome in outcomes:
+        results = outcome.results.with_columns(  # noqa: F841 - read by DuckDB below
+            pl.lit(run_id).alias("run_id"), pl.lit(stamp).alias("checked_at")
+        )
+        con.execute(
+            'insert into log_dq_results select run_id, source, entity, "check", column_name,'
+            " severity, rows_checked, rows_failed, passed, checked_at from results"
+        )
+        quarantine = outcome.quarantine.with_columns(  # noqa: F841
+            pl.lit(run_id).alias("run_id"), pl.lit(stamp).alias("quarantined_at")
+        )
+        con.execute(
+            "insert into log_dq_quarantine select run_id, source, entity, source_file,"
+            " source_line, reasons, checks, original_row, quarantined_at from quarantine"
+        )
+        for s in outcome.sources:
+            con.execute(
+                "insert into log_run_sources values (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    run_id,
+                    s.source,
+                    s.entity,
+                    s.rows_read,
+                    s.loaded.height,
+                    s.rows_quarantined,
+                    s.rows_warned,
+                ],
+            )
+
+
+def load_rows(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    outcomes: Iterable[EntityOutcome],
+    configured_sources: Iterable[str],
+) -> None:
+    """Replace each source's rows in its raw table with this run's rows.
+
+    Rows of sources no longer in the config are dropped, so the state mirrors the config and a
+    second run over the same files leaves the same rows (no duplicates).
+    """
+    keep = list(configured_sources)
+    for entity in ENTITIES.values():
+        con.execute(
+            f"delete from {raw_table_name(entity.name)} where not list_contains(?, source_system)",
+            [keep],
+        )
+    for outcome in outcomes:
+        for s in outcome.sources:
+            entity = ENTITIES[s.entity]
+            table = raw_table_name(entity.name)
+            lineage = [c for c in LINEAGE_COLUMNS if c != "stage_label" or entity.has_stage]
+            rows = s.loaded.select(  # noqa: F841 - read by DuckDB below
+                *entity.fields,
+                *(["stage_label"] if entity.has_stage else []),
+                pl.lit(s.source).alias("source_system"),
+                pl.col("_file").alias("source_file"),
+                pl.col("_line").alias("source_line"),
+                pl.lit(run_id).alias("run_id"),
+            )
+            con.execute(f"delete from {table} where source_system = ?", [s.source])
+            cols = ", ".join([*entity.fields, *lineage])
+            con.execute(f"insert into {table} ({cols}) select {cols} from rows")

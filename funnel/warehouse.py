@@ -1,0 +1,97 @@
+"""Build the warehouse in a private file from the state file, then publish it atomically."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from funnel import sqlmodels
+from funnel.config import FunnelConfig
+from funnel.errors import FunnelError
+from funnel.schema import ENTITIES, raw_table_name
+from funnel.state import LOG_TABLES
+
+HEADLINE_SQL = """
+select "window", won, lost, win_rate, avg_deal_size, median_cycle_days, open_count,
+       weighted_pipeline, sales_velocity
+from funnel_metrics_daily where day = getvariable('as_of') order by "window"
+"""
+
+
+@dataclass(frozen=True)
+class Build:
+    """A finished, closed build file and the as-of day's headline metrics read from it."""
+
+    path: Path
+    headline: list[dict[str, Any]]
+
+
+def build_path(config: FunnelConfig, run_id: str) -> Path:
+    target = config.warehouse_path
+    return target.with_name(f".{target.name}.build-{run_id}")
+
+
+def _expose_inputs(con: duckdb.DuckDBPyConnection, config: FunnelConfig) -> None:
+    """Raw and log tables of the state file, and config tables, under the names models read."""
+    for table in [raw_table_name(e) for e in ENTITIES] + list(LOG_TABLES):
+        con.execute(f"create temp view {table} as select * from state.{table}")
+    con.execute("create temp table cfg_stage_probability (stage varchar, probability double)")
+    con.executemany(
+        "insert into cfg_stage_probability values (?, ?)",
+        list(config.forecast.stage_probability.items()),
+    )
+    q = config.qualification
+    params = {
+        **{k: str(v) for k, v in q.model_dump().items() if not isinstance(v, list)},
+        "authority_roles": ",".join(q.authority_roles),
+        "need_signals": ",".join(q.need_signals),
+    }
+    con.execute("create temp table cfg_qualification (key varchar, value varchar)")
+    con.executemany("insert into cfg_qualification values (?, ?)", list(params.items()))
+
+
+def build(config: FunnelConfig, run_id: str, as_of: date) -> Build:
+    """Run every SQL model into a new file beside the published one; audits must pass."""
+    path = build_path(config, run_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(f"attach '{config.state_path}' as state (read_only)")
+        con.execute("set variable as_of = ?", [as_of])
+        con.execute("set variable run_id = ?", [run_id])
+        _expose_inputs(con, config)
+        sqlmodels.run_models(con)
+        failed = {name: n for name, n in sqlmodels.run_audits(con).items() if n}
+        if failed:
+            raise FunnelError(
+                "model audits failed: " + ", ".join(f"{k} ({v} rows)" for k, v in failed.items())
+            )
+        cur = con.execute(HEADLINE_SQL)
+        names = [d[0] for d in cur.description or []]
+        headline = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        con.execute("detach state")
+        con.execute("checkpoint")
+    except BaseException:
+        con.close()
+        path.unlink(missing_ok=True)
+        raise
+    con.close()
+    return Build(path, headline)
+
+
+def publish(build_file: Path, target: Path) -> None:
+    """Move the closed build file onto the published path in one step (readers never block)."""
+    os.replace(build_file, target)
+
+
+def discard(config: FunnelConfig, run_id: str) -> None:
+    """Remove a build file a failed run left behind."""
+    path = build_path(config, run_id)
+    path.unlink(missing_ok=True)
+    Path(str(path) + ".wal").unlink(missing_ok=True)

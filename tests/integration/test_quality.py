@@ -1,0 +1,110 @@
+"""Hygiene and great-expectations validation on a small dirty export, file to outcome."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from funnel.config import FunnelConfig, load_config
+from funnel.extract import extract_files
+from funnel.hygiene import clean_source
+from funnel.quality.validate import validate_entity
+
+LEADS_CSV = """\
+Lead ID,Created,Email,Phone,Stage,Budget,Modified
+L1,2024-01-05,Ann@Example.COM,+1 555 010 2000,New,"12,000",2024-01-06
+L2,2024-01-06,bob@,555-0100,Working,500,2024-01-06
+L3,,carol@example.com,,New,,2024-01-06
+L4,2024-01-07,dan@example.com,,Stalled??,,2024-01-07
+L5,2024-01-08,eve@example.com,,New,-5,2024-01-08
+L1,2024-01-05,ann@example.com,,Working,,2024-01-01
+L6,2099-01-01,fay@example.com,,New,,2024-01-08
+L7,2024-01-09,gus@example.com,,New,,2024-01-09,extra
+L8,31.02.2024,hal@example.com,,New,,2024-01-09
+"""
+OTHER_CSV = """\
+lead_id;created_at;stage
+L9;2024-02-01;qualification
+L2;2024-02-02;qualification
+"""
+CONFIG = """
+[warehouse]
+path = "wh/funnel.duckdb"
+
+[[sources]]
+name = "crm"
+entity = "leads"
+path = "leads.csv"
+[sources.columns]
+lead_id = "Lead ID"
+created_at = "Created"
+email = "Email"
+phone = "Phone"
+stage = "Stage"
+budget = "Budget"
+updated_at = "Modified"
+[sources.stages]
+New = "prospecting"
+Working = "qualification"
+
+[[sources]]
+name = "events"
+entity = "leads"
+path = "events.csv"
+delimiter = ";"
+"""
+
+
+def _config(tmp_path: Path) -> FunnelConfig:
+    (tmp_path / "leads.csv").write_text(LEADS_CSV)
+    (tmp_path / "events.csv").write_text(OTHER_CSV)
+    (tmp_path / "funnel.toml").write_text(CONFIG)
+    return load_config(tmp_path / "funnel.toml")
+
+
+def test_every_row_is_loaded_or_quarantined_with_file_line_and_reason(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    parts = [clean_source(cfg, s, extract_files(cfg, s)) for s in cfg.sources]
+    outcome = validate_entity("leads", parts, date(2024, 3, 1), cfg.validation)
+
+    crm, events = outcome.sources
+    assert (crm.rows_read, crm.loaded.height, crm.rows_quarantined) == (9, 1, 8)
+    assert (events.rows_read, events.loaded.height, events.rows_quarantined) == (2, 1, 1)
+    assert crm.rows_warned == 1  # bob@: malformed email (a warning) ... but L2 is quarantined too
+
+    q = outcome.quarantine.sort("source", "source_line")
+    got = {(r["source"], r["source_line"]): r["reasons"] for r in q.iter_rows(named=True)}
+    leads_csv = str(tmp_path / "leads.csv")
+    assert set(q.filter(pl.col("source") == "crm").get_column("source_file")) == {leads_csv}
+    assert got == {
+        ("crm", 3): "lead_id 'L2' also comes from another source",
+        ("crm", 4): "created_at is blank",
+        ("crm", 5): "unknown stage label 'Stalled??'",
+        ("crm", 6): "negative budget -5.0",
+        ("crm", 7): "duplicate lead_id: superseded by the row on line 2",
+        ("crm", 8): "created_at 2099-01-01 00:00:00 is after the as-of day 2024-03-01",
+        ("crm", 9): "Expected Number of Columns: 7 Found: 8",
+        ("crm", 10): "unparseable value: created_at='31.02.2024'; created_at is blank",
+        ("events", 3): "lead_id 'L2' also comes from another source",
+    }
+    original = json.loads(q.filter(pl.col("source_line") == 6).get_column("original_row")[0])
+    assert original["Budget"] == "-5"
+
+    loaded = crm.loaded.row(0, named=True)
+    assert (loaded["lead_id"], loaded["email"], loaded["phone"], loaded["budget"]) == (
+        "L1",
+        "ann@example.com",
+        "+15550102000",
+        12000.0,
+    )
+
+    results = {(r["source"], r["check"]): r for r in outcome.results.iter_rows(named=True)}
+    assert results[("crm", "lead_id_unique")]["rows_failed"] == 1
+    assert results[("crm", "email_format")]["severity"] == "warn"
+    assert results[("crm", "csv_structure")]["rows_failed"] == 1
+    assert results[("events", "lead_id_unique")]["passed"] is False
+    assert results[("events", "email_format")]["passed"] is True
+    assert crm.blocking and "above max_error_share" in crm.blocking[0]

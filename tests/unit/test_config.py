@@ -1,0 +1,82 @@
+"""The config file: every mistake is a ConfigError naming the file and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from funnel.config import load_config
+from funnel.errors import ConfigError
+
+GOOD = """
+[warehouse]
+path = "wh/funnel.duckdb"
+timezone = "Europe/Berlin"
+
+[[sources]]
+name = "deals"
+entity = "opportunities"
+path = "exports/deals*.csv"
+delimiter = ";"
+encoding = "latin-1"
+date_format = "%d.%m.%Y"
+[sources.columns]
+opportunity_id = "Deal ID"
+[sources.constants]
+currency = "EUR"
+[sources.stages]
+"Closed Won" = "won"
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "funnel.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_good_config_resolves_paths_against_its_folder(tmp_path: Path) -> None:
+    cfg = load_config(_write(tmp_path, GOOD))
+    source = cfg.sources[0]
+    assert cfg.warehouse_path == tmp_path / "wh" / "funnel.duckdb"
+    assert cfg.state_path == tmp_path / "wh" / "funnel.state.duckdb"
+    assert source.delimiter == ";"
+    assert source.encoding == "latin-1"
+    assert source.date_formats == ["%d.%m.%Y"]
+    assert source.constants == {"currency": "EUR"}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('delimiter = ";"', 'delimter = ";"'), "sources[deals].delimter: unknown key"),
+        (('opportunity_id = "Deal ID"', 'deal_no = "Deal ID"'), "columns.deal_no: not a field"),
+        (('"Closed Won" = "won"', '"Closed Won" = "victory"'), "not a canonical stage"),
+        (('entity = "opportunities"', 'entity = "deals"'), "sources[deals].entity"),
+        (("Europe/Berlin", "Mars/Olympus"), "warehouse.timezone: unknown time zone"),
+        (("latin-1", "cp1252"), "sources[deals].encoding"),
+    ],
+)
+def test_mistakes_name_the_key(tmp_path: Path, change: tuple[str, str], message: str) -> None:
+    path = _write(tmp_path, GOOD.replace(*change))
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(path) in str(err.value)
+    assert message in str(err.value)
+
+
+def test_duplicate_source_names_and_missing_files(tmp_path: Path) -> None:
+    twice = GOOD + GOOD[GOOD.index("[[sources]]") :]
+    with pytest.raises(ConfigError, match="source name 'deals' is used twice"):
+        load_config(_write(tmp_path, twice))
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.toml")
+    cfg = load_config(_write(tmp_path, GOOD))
+    with pytest.raises(ConfigError, match=r"sources\[deals\].path: no file matches"):
+        cfg.source_files(cfg.sources[0])
+
+
+def test_invalid_toml_names_the_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"not valid TOML.*line 2"):
+        load_config(_write(tmp_path, "[warehouse]\npath = \n"))

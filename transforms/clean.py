@@ -1,0 +1,145 @@
+"""Data hygiene on canonical text columns: trim, normalise, type, map stages. No I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import polars as pl
+
+from funnel.schema import STAGES, Entity
+from transforms.parse import parse_dates, parse_numbers, parse_timestamps
+
+TRUE_WORDS = ("true", "yes", "y", "1", "t", "x")
+FALSE_WORDS = ("false", "no", "n", "0", "f")
+#: Free-text fields whose values are categories: lower_snake_case, booleans as yes/no.
+CATEGORY_FIELDS = ("authority", "need")
+
+
+@dataclass(frozen=True)
+class CleanOptions:
+    """How one source spells its values."""
+
+    date_formats: list[str] = field(default_factory=list)
+    timezone: str = "UTC"
+    decimal_comma: bool = False
+    probability_scale: Literal["auto", 1, 100] = "auto"
+    stages: Mapping[str, str] = field(default_factory=dict)
+
+
+def trim_blanks(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """Strip surrounding white space; empty strings and 'NULL'-like markers become null."""
+    return frame.with_columns(
+        pl.when(pl.col(c).str.strip_chars().str.to_lowercase().is_in(["", "null", "n/a", "none"]))
+        .then(None)
+        .otherwise(pl.col(c).str.strip_chars())
+        .alias(c)
+        for c in columns
+    )
+
+
+def normalise_email(col: str) -> pl.Expr:
+    """Lower-case, no spaces, no 'mailto:'."""
+    return (
+        pl.col(col).str.to_lowercase().str.replace_all(r"\s", "").str.replace(r"^mailto:", "")
+    ).alias(col)
+
+
+def normalise_phone(col: str) -> pl.Expr:
+    """'+1 (555) 010-2000' -> '+15550102000'; text that is not a phone number stays as it is."""
+    digits = pl.col(col).str.replace_all(r"[^\d]", "")
+    plus = pl.when(pl.col(col).str.starts_with("+")).then(pl.lit("+")).otherwise(pl.lit(""))
+    looks_like_phone = pl.col(col).str.contains(r"^\+?[\d\s().\-/]+$")
+    return pl.when(looks_like_phone).then(plus + digits).otherwise(pl.col(col)).alias(col)
+
+
+def normalise_category(col: str) -> pl.Expr:
+    """'Decision Maker' -> 'decision_maker'; TRUE / 1 -> 'yes', FALSE / 0 -> 'no'."""
+    low = pl.col(col).str.to_lowercase()
+    snake = low.str.replace_all(r"[^a-z0-9]+", "_").str.strip_chars("_")
+    return (
+        pl.when(low.is_in(TRUE_WORDS))
+        .then(pl.lit("yes"))
+        .when(low.is_in(FALSE_WORDS))
+        .then(pl.lit("no"))
+        .otherwise(snake)
+        .alias(col)
+    )
+
+
+def stage_lookup(stages: Mapping[str, str]) -> dict[str, str]:
+    """Label -> canonical stage, case-insensitive; canonical names map to themselves."""
+    lookup = {s: s for s in STAGES}
+    lookup.update({s.replace("_", " "): s for s in STAGES})
+    lookup.update({label.strip().casefold(): stage for label, stage in stages.items()})
+    return lookup
+
+
+def map_stage(frame: pl.DataFrame, stages: Mapping[str, str]) -> pl.DataFrame:
+    """Keep the source's label in stage_label; stage becomes canonical (null when unknown)."""
+    lookup = stage_lookup(stages)
+    return frame.with_columns(
+        pl.col("stage").alias("stage_label"),
+        pl.col("stage")
+        .str.strip_chars()
+        .str.to_lowercase()
+        .replace_strict(lookup, default=None, return_dtype=pl.String)
+        .alias("stage"),
+    )
+
+
+def scale_probability(s: pl.Series, scale: Literal["auto", 1, 100]) -> pl.Series:
+    """Probability to 0..1: divide by 100 when the source says 0-100 (or, auto, any value > 1)."""
+    if scale == 100 or (scale == "auto" and (s.max() or 0) > 1):  # type: ignore[operator]
+        return s / 100
+    return s
+
+
+def clean(frame: pl.DataFrame, entity: Entity, options: CleanOptions) -> pl.DataFrame:
+    """Type and normalise every canonical field.
+
+    Adds `stage_label` (entities with a stage) and `_unparsed`: a note of each value that had
+    text but could not be read as its type (null when all parsed), for the quality checks.
+    """
+    fields = list(entity.fields)
+    frame = trim_blanks(frame, fields)
+    exprs: list[pl.Expr] = []
+    for name, kind in entity.fields.items():
+        if kind == "email":
+            exprs.append(normalise_email(name))
+        elif kind == "phone":
+            exprs.append(normalise_phone(name))
+        elif name in CATEGORY_FIELDS:
+            exprs.append(normalise_category(name))
+    frame = frame.with_columns(exprs)
+    if entity.has_stage:
+        frame = map_stage(frame, options.stages)
+
+    typed: list[pl.Series] = []
+    notes: list[pl.Expr] = []
+    for name, kind in entity.fields.items():
+        raw = frame.get_column(name)
+        if kind == "timestamp":
+            value = parse_timestamps(raw, options.date_formats, options.timezone)
+        elif kind == "date":
+            value = parse_dates(raw, options.date_formats, options.timezone)
+        elif kind in ("money", "number"):
+            value = parse_numbers(raw, decimal_comma=options.decimal_comma)
+            if name == "probability":
+                value = scale_probability(value, options.probability_scale)
+        else:
+            continue
+        typed.append(value.alias(name))
+        failed = raw.is_not_null() & value.is_null()
+        if failed.any():
+            notes.append(
+                pl.when(pl.lit(failed))
+                .then(pl.format(f"{name}='{{}}'", pl.lit(raw)))
+                .otherwise(None)
+            )
+    frame = frame.with_columns(typed)
+    unparsed = pl.concat_str(notes, separator=", ", ignore_nulls=True) if notes else pl.lit(None)
+    return frame.with_columns(
+        pl.when(unparsed == "").then(None).otherwise(unparsed).cast(pl.String).alias("_unparsed")
+    )

@@ -1,0 +1,61 @@
+"""Parsing text columns into typed ones: dates, timestamps, numbers. Polars in, polars out."""
+
+from __future__ import annotations
+
+import polars as pl
+
+#: ISO 8601 spellings tried after the source's own date formats ('T' is folded into a space).
+ISO_NAIVE = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+ISO_OFFSET = ("%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M%z")
+
+
+def _iso_folded(s: pl.Series) -> pl.Series:
+    """'2024-01-02T10:00:00Z' -> '2024-01-02 10:00:00+00:00' so fewer formats cover ISO 8601."""
+    return s.str.replace(r"^(\d{4}-\d{2}-\d{2})T", "$1 ").str.replace(r"Z$", "+00:00")
+
+
+def _try_format(s: pl.Series, fmt: str, timezone: str) -> pl.Series:
+    parsed = s.str.to_datetime(fmt, strict=False, time_unit="us")
+    if isinstance(parsed.dtype, pl.Datetime) and parsed.dtype.time_zone is not None:
+        parsed = parsed.dt.convert_time_zone(timezone).dt.replace_time_zone(None)
+    return parsed
+
+
+def parse_timestamps(s: pl.Series, formats: list[str], timezone: str) -> pl.Series:
+    """Text to naive timestamps in the warehouse zone; unparseable values become null.
+
+    The source's formats are tried first, then ISO 8601. Values with an offset are converted
+    to `timezone`; values without one are taken as already in it (date-only never shifts).
+    Each format is tried only on the values that are still unparsed.
+    """
+    out = pl.Series(s.name, [None] * len(s), dtype=pl.Datetime("us"))
+    todo = s.is_not_null()
+    folded = _iso_folded(s)
+    candidates = [(f, s) for f in formats]
+    candidates += [(f, folded) for f in (*ISO_NAIVE, *ISO_OFFSET)]
+    for fmt, values in candidates:
+        if not todo.any():
+            break
+        idx = todo.arg_true()
+        parsed = _try_format(values.gather(idx), fmt, timezone)
+        hit = parsed.is_not_null()
+        if hit.any():
+            out = out.scatter(idx.filter(hit), parsed.filter(hit))
+            todo = todo.scatter(idx.filter(hit), False)
+    return out
+
+
+def parse_dates(s: pl.Series, formats: list[str], timezone: str) -> pl.Series:
+    """Text to dates; a timestamp value keeps its calendar day in the warehouse zone."""
+    return parse_timestamps(s, formats, timezone).dt.date()
+
+
+def parse_numbers(s: pl.Series, *, decimal_comma: bool) -> pl.Series:
+    """Text to floats: currency signs, spaces, percent signs and thousands separators go."""
+    cleaned = s.str.replace_all(r"[\s$€£¥%]|[A-Za-z]{3}$|^[A-Za-z]{3}", "")
+    if decimal_comma:
+        cleaned = cleaned.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
+    else:
+        cleaned = cleaned.str.replace_all(",", "", literal=True)
+    cleaned = cleaned.str.replace(r"^\((.*)\)$", "-$1")  # accounting negatives: (12.50)
+    return cleaned.cast(pl.Float64, strict=False)

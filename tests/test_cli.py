@@ -1,0 +1,55 @@
+"""Smoke: the command answers, and a wrong config exits 2 naming the key (no Prefect needed)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO
+
+
+def _funnel(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "funnel", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
+    )
+
+
+def test_help_lists_the_commands() -> None:
+    result = _funnel("--help")
+    assert result.returncode == 0
+    for command in ("run", "generate", "serve"):
+        assert command in result.stdout
+
+
+def test_flows_import() -> None:
+    from flows.nightly import nightly
+
+    assert nightly.name == "funnel-nightly"
+
+
+def test_wrong_config_key_exits_2_naming_file_and_key(tmp_path: Path) -> None:
+    cfg = (REPO / "funnel.toml").read_text().replace("[warehouse]", "[warehouse]\ncolour = 1", 1)
+    (tmp_path / "funnel.toml").write_text(cfg)
+    result = _funnel("run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "funnel.toml: warehouse.colour: unknown key" in result.stderr
+
+
+def test_bad_as_of_exits_2() -> None:
+    result = _funnel("run", "--as-of", "31/12/2017")
+    assert result.returncode == 2
+    assert "--as-of" in result.stderr
+
+
+def test_missing_export_file_exits_2_naming_the_source(tmp_path: Path) -> None:
+    (tmp_path / "funnel.toml").write_text((REPO / "funnel.toml").read_text())
+    result = _funnel("run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no file matches" in result.stderr
+    assert "sources[" in result.stderr

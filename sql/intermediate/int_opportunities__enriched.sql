@@ -1,0 +1,81 @@
+-- int_opportunities__enriched: each opportunity with its state flags, cycle and effective
+-- probability (no link to its lead; see int_opportunities__linked).
+-- grain: opportunity_id
+-- inputs: stg_opportunities, int_stages__ranked
+-- decisions:
+--   is_open / is_won   open = not won, lost or post_sale; won = won or post_sale (a post_sale
+--                      deal was won); is_lost = lost.
+--   cycle_days         whole days from created date to closed date of a closed opportunity with
+--                      both dates; NULL when closed before created (inconsistent dates).
+--   effective_probability  the opportunity's own probability, else the stage default, else 0.
+--   owner_key          owner, or '(none)' when NULL (the owner_metrics_daily grain).
+
+with
+
+opportunities as (
+
+    select * from stg_opportunities
+
+),
+
+stages as (
+
+    select * from int_stages__ranked
+
+),
+
+enriched as (
+
+    select
+        -- ids
+        opportunities.opportunity_id,
+        opportunities.lead_id,
+
+        -- descriptors
+        opportunities.account,
+        opportunities.owner,
+        coalesce(opportunities.owner, '(none)') as owner_key,
+        opportunities.pipeline,
+        opportunities.lost_reason,
+
+        -- funnel
+        opportunities.stage,
+        opportunities.stage_label,
+        stages.is_open,
+        stages.is_won,
+        stages.is_lost,
+        opportunities.probability,
+        stages.default_probability as stage_default_probability,
+        coalesce(
+            opportunities.probability, stages.default_probability, 0
+        ) as effective_probability,
+
+        -- amounts
+        opportunities.amount,
+        opportunities.currency,
+
+        -- dates
+        opportunities.created_at,
+        opportunities.created_date,
+        opportunities.expected_close_date,
+        opportunities.closed_at,
+        opportunities.closed_date,
+        opportunities.updated_at,
+        case
+            when stages.is_closed and opportunities.closed_date >= opportunities.created_date
+                then date_diff('day', opportunities.created_date, opportunities.closed_date)
+        end as cycle_days,
+
+        -- lineage
+        opportunities.source_system,
+        opportunities.source_file,
+        opportunities.source_line,
+        opportunities.loaded_by_run_id
+
+    from opportunities
+    inner join stages
+        on opportunities.stage = stages.stage
+
+)
+
+select * from enriched

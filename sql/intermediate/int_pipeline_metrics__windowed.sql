@@ -1,0 +1,456 @@
+-- int_pipeline_metrics__windowed: the won/lost, deal-size, cycle and open-pipeline metrics for
+-- every day of the spine and every window, for all owners together and for each owner.
+-- grain: (is_total, owner_key, day, window_name); owner_key is '' on the is_total rows
+-- inputs: int_day_spine, int_opportunities__enriched, stg_stage_history, int_stages__ranked
+-- decisions:
+--   Windows: '30d', '90d', '365d' = the trailing N days ending on day inclusive; 'all' = every
+--   day up to and including day. Per-day sums are rolled with range frames (no day x record join).
+--   won / lost: opportunities won (won or post_sale) / lost whose closed date is in the window.
+--   A closed opportunity without closed_at is counted (with its amount) only in the 'all' window
+--   of the as-of day: it closed by then, but nobody knows when.
+--   won_amount: sum of the won amounts (0 when none); avg_deal_size: average of the won amounts
+--   that are known (NULL when none); avg_cycle_days / median_cycle_days: whole days from created
+--   date to closed date of the won with both dates (NULL when none).
+--   open_count / open_amount / weighted_pipeline: opportunities open at the end of the day, the
+--   same value in every window. Open at the end of a day = created on or before it and not
+--   closed by its end. On the as-of day that is every currently open opportunity (one without
+--   created_at only counts there). A closed opportunity is open from its created date to the
+--   day before its closed date; one with an unknown created or closed date is never counted open
+--   in the past. A NULL amount counts as 0.
+--   weighted_pipeline = sum(amount x probability): a currently open opportunity uses its
+--   effective probability (its own, else the stage default, else 0); one that has closed since
+--   uses the default of the last open stage in its own stage history (0 without history),
+--   because its own probability now reflects the outcome. Amounts are current (no amount
+--   history).
+--   sales_velocity = open_count x win_rate x avg_deal_size / avg_cycle_days; NULL when a factor
+--   is NULL or avg_cycle_days is 0.
+-- implementation:
+--   Money is summed per day as DECIMAL and the running open totals stay DECIMAL, so they are
+--   exact; windowed sums roll as DOUBLE (won_amount rounded to 6 decimals).
+--   Sums are rolled over a dense (series x day) grid. The windowed median runs over the won
+--   cycles (in every window) plus, for each series, window and day without a cycle, two anchor
+--   rows, one far below and one far above any real cycle. Every series then has a row on every
+--   day to read the window's median (and carry the day's sums) from, and since anchors come in
+--   pairs they leave the median of the real cycles unchanged. (DuckDB's windowed median is fast
+--   on non-NULL rows and very slow with NULL placeholder rows.)
+
+with
+
+spine as (
+
+    select day from int_day_spine
+
+),
+
+bounds as (
+
+    select
+        min(day) as first_day,
+        cast(getvariable('as_of') as date) as as_of_day
+
+    from spine
+
+),
+
+opportunities as (
+
+    select * from int_opportunities__enriched
+
+),
+
+stages as (
+
+    select * from int_stages__ranked
+
+),
+
+windows as (
+
+    select * from (
+        values
+            ('30d', 30),
+            ('90d', 90),
+            ('365d', 365),
+            ('all', null)
+    ) as t (window_name, window_days)
+
+),
+
+last_open_stages as (
+
+    select
+        history.opportunity_id,
+        arg_max(history.stage, history.entered_at) as last_open_stage
+
+    from stg_stage_history as history
+    cross join bounds
+    inner join stages
+        on history.stage = stages.stage
+    where
+        stages.is_open
+        and history.opportunity_id is not null
+        and history.entered_date <= bounds.as_of_day
+    group by history.opportunity_id
+
+),
+
+valued as (
+
+    select
+        opportunities.owner_key,
+        opportunities.is_open,
+        opportunities.is_won,
+        opportunities.is_lost,
+        cast(opportunities.amount as decimal(38, 6)) as amount,
+        cast(opportunities.cycle_days as bigint) as cycle_days,
+        opportunities.closed_date,
+        case
+            when opportunities.is_open then opportunities.effective_probability
+            else coalesce(stages.default_probability, 0)
+        end as open_probability,
+        case
+            when opportunities.is_open
+                then least(coalesce(opportunities.created_date, bounds.as_of_day), bounds.as_of_day)
+            when opportunities.closed_date > opportunities.created_date
+                then opportunities.created_date
+        end as open_from,
+        case
+            when not opportunities.is_open
+                and opportunities.closed_date > opportunities.created_date
+                then opportunities.closed_date
+        end as open_until
+
+    from opportunities
+    cross join bounds
+    left join last_open_stages
+        on opportunities.opportunity_id = last_open_stages.opportunity_id
+    left join stages
+        on last_open_stages.last_open_stage = stages.stage
+
+),
+
+-- one series of all owners together (is_total, owner_key '') and one per owner
+series_valued as (
+
+    select
+        true as is_total,
+        '' as owner_key,
+        valued.* exclude (owner_key)
+
+    from valued
+
+    union all
+
+    select
+        false as is_total,
+        valued.*
+
+    from valued
+
+),
+
+events as (
+
+    -- closes on a known day
+    select
+        is_total,
+        owner_key,
+        closed_date as day,
+        case when is_won then 1 else 0 end as won,
+        case when is_lost then 1 else 0 end as lost,
+        case when is_won then amount end as won_amount,
+        case when is_won and amount is not null then 1 else 0 end as won_with_amount,
+        case when is_won then cycle_days end as cycle_days_sum,
+        case when is_won and cycle_days is not null then 1 else 0 end as won_with_cycle,
+        0 as open_delta,
+        cast(0 as decimal(38, 6)) as open_amount_delta,
+        cast(0 as decimal(38, 6)) as weighted_delta
+
+    from series_valued
+    where not is_open and closed_date is not null
+
+    union all
+
+    -- an opportunity starts counting as open at the end of this day
+    select
+        is_total,
+        owner_key,
+        open_from as day,
+        0,
+        0,
+        null,
+        0,
+        null,
+        0,
+        1,
+        coalesce(amount, 0),
+        cast(coalesce(amount, 0) * open_probability as decimal(38, 6))
+
+    from series_valued
+    where open_from is not null
+
+    union all
+
+    -- and no longer at the end of the day it closed
+    select
+        is_total,
+        owner_key,
+        open_until as day,
+        0,
+        0,
+        null,
+        0,
+        null,
+        0,
+        -1,
+        -coalesce(amount, 0),
+        -cast(coalesce(amount, 0) * open_probability as decimal(38, 6))
+
+    from series_valued
+    where open_until is not null
+
+),
+
+daily as (
+
+    select
+        is_total,
+        owner_key,
+        day,
+        sum(won) as won,
+        sum(lost) as lost,
+        sum(won_amount) as won_amount,
+        sum(won_with_amount) as won_with_amount,
+        sum(cycle_days_sum) as cycle_days_sum,
+        sum(won_with_cycle) as won_with_cycle,
+        sum(open_delta) as open_delta,
+        sum(open_amount_delta) as open_amount_delta,
+        sum(weighted_delta) as weighted_delta
+
+    from events
+    group by is_total, owner_key, day
+
+),
+
+undated_closes as (
+
+    select
+        is_total,
+        owner_key,
+        count(*) filter (where is_won) as won,
+        count(*) filter (where is_lost) as lost,
+        sum(amount) filter (where is_won) as won_amount,
+        count(amount) filter (where is_won) as won_with_amount
+
+    from series_valued
+    where not is_open and closed_date is null
+    group by is_total, owner_key
+
+),
+
+series as (
+
+    select
+        true as is_total,
+        '' as owner_key
+
+    union all
+
+    select distinct
+        false as is_total,
+        owner_key
+
+    from opportunities
+
+),
+
+filled as (
+
+    select
+        series.is_total,
+        series.owner_key,
+        spine.day,
+        -- DOUBLE rolls faster than HUGEINT / DECIMAL(38); counts stay exact, money is rounded
+        cast(coalesce(daily.won, 0) as double) as won,
+        cast(coalesce(daily.lost, 0) as double) as lost,
+        cast(coalesce(daily.won_amount, 0) as double) as won_amount,
+        cast(coalesce(daily.won_with_amount, 0) as double) as won_with_amount,
+        cast(coalesce(daily.cycle_days_sum, 0) as double) as cycle_days_sum,
+        cast(coalesce(daily.won_with_cycle, 0) as double) as won_with_cycle,
+        coalesce(daily.won_with_cycle, 0) > 0 as has_cycles,
+        sum(coalesce(daily.open_delta, 0)) over running as open_count,
+        sum(coalesce(daily.open_amount_delta, 0)) over running as open_amount,
+        sum(coalesce(daily.weighted_delta, 0)) over running as weighted_pipeline
+
+    from series
+    cross join spine
+    left join daily
+        on
+            series.is_total = daily.is_total
+            and series.owner_key = daily.owner_key
+            and spine.day = daily.day
+    window running as (
+        partition by series.is_total, series.owner_key
+        order by spine.day
+        rows between unbounded preceding and current row
+    )
+
+),
+
+windowed as (
+
+    select
+        filled.is_total,
+        filled.owner_key,
+        filled.day,
+        windows.window_name,
+        sum(filled.won) over in_window as won,
+        sum(filled.lost) over in_window as lost,
+        sum(filled.won_amount) over in_window as won_amount,
+        sum(filled.won_with_amount) over in_window as won_with_amount,
+        sum(filled.cycle_days_sum) over in_window as cycle_days_sum,
+        sum(filled.won_with_cycle) over in_window as won_with_cycle,
+        filled.has_cycles,
+        filled.open_count,
+        filled.open_amount,
+        filled.weighted_pipeline
+
+    from filled
+    cross join windows
+    cross join bounds
+    window in_window as (
+        partition by filled.is_total, filled.owner_key, windows.window_name
+        order by filled.day
+        range between interval (
+            coalesce(windows.window_days - 1, date_diff('day', bounds.first_day, filled.day))
+        ) days preceding and current row
+    )
+
+),
+
+won_cycles as (
+
+    -- the real cycles of the won; the first of each series and day will carry that day's sums
+    select
+        is_total,
+        owner_key,
+        closed_date as day,
+        cast(cycle_days as double) as cycle_days,
+        row_number() over (
+            partition by is_total, owner_key, closed_date order by cycle_days
+        ) = 1 as is_reader
+
+    from series_valued
+    where is_won and cycle_days is not null
+
+),
+
+median_rows as (
+
+    -- each day with real cycles: one row per cycle, the first carrying the day's sums; each day
+    -- without: a low anchor carrying the sums and a high anchor balancing it
+    select
+        windowed.* exclude (has_cycles),
+        coalesce(won_cycles.cycle_days, anchors.cycle_days) as cycle_days,
+        coalesce(won_cycles.is_reader, anchors.is_reader) as is_reader
+
+    from windowed
+    left join won_cycles
+        on
+            windowed.is_total = won_cycles.is_total
+            and windowed.owner_key = won_cycles.owner_key
+            and windowed.day = won_cycles.day
+    left join (
+        values (cast(-1e15 as double), true), (cast(1e15 as double), false)
+    ) as anchors (cycle_days, is_reader)
+        on not windowed.has_cycles
+
+),
+
+medians as (
+
+    select * from (
+        select
+            median_rows.*,
+            median(median_rows.cycle_days) over (
+                partition by median_rows.is_total, median_rows.owner_key, median_rows.window_name
+                order by median_rows.day
+                range between interval (
+                    coalesce(
+                        windows.window_days - 1,
+                        date_diff('day', bounds.first_day, median_rows.day)
+                    )
+                ) days preceding and current row
+            ) as median_cycle_days
+
+        from median_rows
+        inner join windows
+            on median_rows.window_name = windows.window_name
+        cross join bounds
+    )
+    where is_reader
+
+),
+
+combined as (
+
+    select
+        medians.is_total,
+        medians.owner_key,
+        medians.day,
+        medians.window_name,
+        medians.won + coalesce(undated_closes.won, 0) as won,
+        medians.lost + coalesce(undated_closes.lost, 0) as lost,
+        medians.won_amount + coalesce(undated_closes.won_amount, 0) as won_amount,
+        medians.won_with_amount
+        + coalesce(undated_closes.won_with_amount, 0) as won_with_amount,
+        medians.cycle_days_sum,
+        medians.won_with_cycle,
+        case
+            when medians.won_with_cycle > 0 then medians.median_cycle_days
+        end as median_cycle_days,
+        medians.open_count,
+        medians.open_amount,
+        medians.weighted_pipeline
+
+    from medians
+    cross join bounds
+    left join undated_closes
+        on
+            medians.is_total = undated_closes.is_total
+            and medians.owner_key = undated_closes.owner_key
+            and medians.window_name = 'all'
+            and medians.day = bounds.as_of_day
+
+),
+
+final as (
+
+    select
+        is_total,
+        owner_key,
+        day,
+        window_name,
+        cast(won as bigint) as won,
+        cast(lost as bigint) as lost,
+        cast(won as double) / nullif(won + lost, 0) as win_rate,
+        round(cast(won_amount as double), 6) as won_amount,
+        round(cast(won_amount as double), 6) / nullif(won_with_amount, 0) as avg_deal_size,
+        cast(cycle_days_sum as double) / nullif(won_with_cycle, 0) as avg_cycle_days,
+        median_cycle_days,
+        cast(open_count as bigint) as open_count,
+        cast(open_amount as double) as open_amount,
+        cast(weighted_pipeline as double) as weighted_pipeline
+
+    from combined
+
+)
+
+select
+    *,
+    case
+        when avg_cycle_days > 0
+            then open_count * win_rate * avg_deal_size / avg_cycle_days
+    end as sales_velocity
+
+from final

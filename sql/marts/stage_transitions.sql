@@ -1,0 +1,58 @@
+-- stage_transitions: one row per entry of a funnel record into a stage.
+-- grain: (record_id, stage, entered_at)
+-- inputs: int_stage_entries__sequenced (see its header for how entries are derived and ordered)
+-- decisions:
+--   Built from the source's stage history where the record has one, else from the record's own
+--   timestamps (a lead enters 'prospecting' at created_at; an opportunity enters its current
+--   stage at closed_at when closed, else at created_at). Entries whose moment is unknown are
+--   left out here (the grain includes entered_at) but count in funnel_daily on the as-of day.
+--   (CONTRACT.md also names the pipeline's own daily snapshots as a source; the state file keeps
+--   no snapshot log yet, so exports without history rely on the timestamps above.)
+--   exited_at / next_stage: the next entry of the record; NULL while current or when the next
+--   moment is unknown. days_in_stage: exited_at - entered_at in days, NULL when not exited.
+--   is_current: this is the record's current stage. direction: 'forward', 'back' or 'close'
+--   (next stage won or lost); NULL while current. advanced_later: the record later entered a
+--   stage further down the funnel (lost never counts as further; an entry into lost counts as
+--   level 6, so only post_sale lies beyond it). entry_source: stage_history, lead_created or
+--   record_state. stage_order: the stage's place in the canonical order (1..8). record_stage:
+--   the record's current stage (where the record ended up as of the as-of day).
+
+with
+
+entries as (
+
+    select * from int_stage_entries__sequenced
+    where entered_at is not null
+
+),
+
+final as (
+
+    select
+        -- keys
+        record_id,
+        lead_id,
+        opportunity_id,
+
+        -- the entry
+        stage,
+        sort_order as stage_order,
+        entered_at,
+
+        -- the exit
+        exited_at,
+        next_stage,
+        days_in_stage,
+        is_current,
+        direction,
+        advanced_later,
+        record_stage,
+
+        -- lineage
+        entry_source
+
+    from entries
+
+)
+
+select * from final

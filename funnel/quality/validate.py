@@ -10,7 +10,7 @@ import polars as pl
 from funnel.config import ValidationConfig
 from funnel.extract import original_rows
 from funnel.hygiene import CleanSource
-from funnel.quality.checks import Check, entity_checks, with_helper_columns
+from funnel.quality.checks import BIRTH_FIELDS, Check, entity_checks, with_helper_columns
 from funnel.quality.runner import run_suite
 from funnel.schema import ENTITIES
 
@@ -151,13 +151,18 @@ def _blocking(p: CleanSource, error_rows: int, max_share: float) -> tuple[str, .
 
 
 def validate_entity(
-    entity_name: str, parts: list[CleanSource], as_of: date, config: ValidationConfig
+    entity_name: str,
+    parts: list[CleanSource],
+    as_of: date,
+    config: ValidationConfig,
+    past_day: bool = False,
 ) -> EntityOutcome:
     """Run the entity's great-expectations suite over all its sources at once.
 
     Rows failing an `error` check are quarantined with every reason; `warn` rows are loaded
     and counted. Superseded duplicates and CSV rows the reader rejected are quarantined too, so
-    for every source rows read = rows loaded + rows quarantined.
+    for every source rows read = rows loaded + rows quarantined. On a past day, rows born after
+    the as-of day are quarantined as `deferred`: out of scope for that day, never blocking.
     """
     entity = ENTITIES[entity_name]
     rows = with_helper_columns(
@@ -169,12 +174,19 @@ def validate_entity(
         .with_columns(pl.col("_gid").cast(pl.Int64)),
         entity,
     )
-    checks = entity_checks(entity, as_of, config.severity)
+    checks = entity_checks(entity, as_of, config.severity, past_day)
     reasons = _failure_reasons(run_suite(entity_name, rows, checks).failures, rows, checks)
+    not_born_yet = (pl.col("severity") == "deferred") & (
+        pl.col("check") == f"{BIRTH_FIELDS[entity_name]}_not_after_as_of"
+    )
     errors = (
-        reasons.filter(pl.col("severity") == "error")
+        reasons.filter((pl.col("severity") == "error") | not_born_yet)
         .group_by("_gid", "_part")
-        .agg(pl.col("reason").str.join("; ").alias("reasons"), pl.col("check").alias("checks"))
+        .agg(
+            pl.col("reason").str.join("; ").alias("reasons"),
+            pl.col("check").alias("checks"),
+            not_born_yet.any().alias("deferred"),
+        )
         .join(rows.select("_gid", "_rid"), on="_gid")
     )
 
@@ -206,7 +218,9 @@ def validate_entity(
                 .get_column("_gid")
                 .n_unique(),
                 blocking=_blocking(
-                    p, errs.height + p.extract.rejects.height, config.max_error_share
+                    p,
+                    errs.filter(~pl.col("deferred")).height + p.extract.rejects.height,
+                    config.max_error_share,
                 ),
             )
         )

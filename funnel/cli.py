@@ -206,21 +206,23 @@ def backfill(
         out.print(f"{day} already published by run {run_id}: skipped")
     from flows.nightly import nightly
 
-    for day in wanted[done:]:
-        try:
-            summary = nightly(config_path=str(config), as_of=day)
-        except KeyboardInterrupt:
-            console.print(f"interrupted at {day}; run the same command again to resume there.")
-            raise typer.Exit(130) from None
-        except Exception as e:
-            code = e.exit_code if isinstance(e, FunnelError) else 1
-            console.print(f"[red]{day} failed[/red] ({type(e).__name__}): {e}")
-            console.print("Backfill stopped; fix the cause and run the same command to resume.")
-            raise typer.Exit(code) from None
-        out.print(
-            f"{day} published by run {summary.run_id}: read {summary.rows_read:,},"
-            f" quarantined {summary.rows_quarantined:,}"
-        )
+    day = first
+    try:
+        for day in wanted[done:]:
+            try:
+                summary = nightly(config_path=str(config), as_of=day)
+            except Exception as e:
+                code = e.exit_code if isinstance(e, FunnelError) else 1
+                console.print(f"[red]{day} failed[/red] ({type(e).__name__}): {e}")
+                console.print("Backfill stopped; fix the cause and run the same command to resume.")
+                raise typer.Exit(code) from None
+            out.print(
+                f"{day} published by run {summary.run_id}: read {summary.rows_read:,},"
+                f" quarantined {summary.rows_quarantined:,}"
+            )
+    except KeyboardInterrupt:
+        console.print(f"interrupted at {day}; run the same command again to resume there.")
+        raise typer.Exit(130) from None
     out.print(f"backfill {first}..{last} complete: {len(wanted) - done} run, {done} skipped")
 
 

@@ -1,6 +1,7 @@
 """The nightly funnel run: extract, clean, validate, load, model, publish, alert."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: a served or deployed run loads this flow from
+# its entrypoint and validates parameters against the real types (`date`), not strings.
 
 from collections import defaultdict
 from datetime import date, datetime

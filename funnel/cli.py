@@ -174,6 +174,7 @@ def serve(
         name=name,
         schedule=schedule,
         parameters={"config_path": str(config.resolve())},
+        limit=1,  # one run at a time: a late run never overlaps the next one
         print_starting_message=True,
     )
 

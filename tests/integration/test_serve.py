@@ -50,9 +50,10 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-@pytest.fixture
-def prefect_api(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+@pytest.fixture(scope="module")
+def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     """`prefect server start` on a free loopback port with its own PREFECT_HOME; stopped after."""
+    tmp_path = tmp_path_factory.mktemp("prefect-server")
     port = _free_port()
     env = {
         **os.environ,
@@ -124,3 +125,44 @@ def test_served_deployment_runs_on_schedule_and_publishes(
     assert len(completed) >= 1
     assert {r["deployment_id"] for r in completed} == {deployments[0]["id"]}
     assert all(r["auto_scheduled"] for r in completed)
+
+
+def _prefect(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [str(PREFECT), "--no-prompt", *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_prefect_yaml_deploys_to_a_process_pool_and_a_worker_runs_it(
+    tmp_path: Path, prefect_api: tuple[str, dict[str, str]]
+) -> None:
+    api, env = prefect_api
+    env = {**env, "PWD": str(REPO)}
+    _prefect(env, "work-pool", "create", "funnel-process", "--type", "process")
+    _prefect(env, "deploy", "--all")
+    deployments = requests.post(
+        f"{api}/deployments/filter",
+        json={"deployments": {"name": {"any_": ["nightly"]}}, "work_pools": {}},
+        timeout=10,
+    ).json()
+    ours = [d for d in deployments if d["work_pool_name"] == "funnel-process"]
+    assert len(ours) == 1
+    (d,) = ours
+    assert d["entrypoint"] == "flows/nightly.py:nightly"
+    assert d["parameters"] == {"config_path": "funnel.toml"}
+    assert [(s["schedule"]["cron"], s["schedule"]["timezone"]) for s in d["schedules"]] == [
+        ("0 2 * * *", "UTC")
+    ]
+    # a run of the deployment on a tiny export, picked up by a process worker
+    config = write_project(tmp_path / "project")
+    _prefect(env, "deployment", "run", "funnel-nightly/nightly", "--param", f"config_path={config}")
+    _prefect(env, "worker", "start", "--pool", "funnel-process", "--run-once")
+    warehouse = tmp_path / "project" / "warehouse" / "funnel.duckdb"
+    assert query(warehouse, "select status from pipeline_runs") == [("published",)]

@@ -12,6 +12,15 @@ import duckdb
 from funnel.config import FunnelConfig
 
 RUNS_SQL = """
+with sources as (
+    select
+        run_id,
+        sum(rows_read)::bigint as rows_read,
+        sum(rows_loaded)::bigint as rows_loaded,
+        sum(rows_quarantined)::bigint as rows_quarantined,
+    from log_run_sources
+    group by run_id
+)
 select
     r.run_id,
     r.as_of,
@@ -19,15 +28,14 @@ select
     r.exit_code,
     r.started_at,
     r.ended_at,
-    sum(s.rows_read)::bigint as rows_read,
+    s.rows_read,
     -- a run that did not publish loaded nothing, whatever its checks would have let through
-    case when r.status = 'published' then sum(s.rows_loaded)::bigint end as rows_loaded,
-    sum(s.rows_quarantined)::bigint as rows_quarantined,
+    case when r.status = 'published' then s.rows_loaded end as rows_loaded,
+    s.rows_quarantined,
     {alerts} as alerts_sent,
     r.message,
 from log_pipeline_runs as r
-left join log_run_sources as s using (run_id)
-group by all
+left join sources as s using (run_id)
 order by r.started_at desc, r.run_id desc
 limit ?
 """

@@ -120,3 +120,19 @@ def test_a_dead_webhook_never_hides_the_exit_code(tmp_path: Path) -> None:
     assert query(_state(tmp_path), "select status, alerts_sent from log_pipeline_runs") == [
         ("failed_dq", 0)
     ]
+
+
+def test_the_webhook_url_may_come_from_a_prefect_secret_block(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect.blocks.system import Secret
+
+    config = write_project(tmp_path, negative_amounts=3)
+    config.write_text(config.read_text() + 'webhook_secret_block = "funnel-test-webhook"\n')
+    monkeypatch.delenv(WEBHOOK_ENV, raising=False)
+    with webhook() as hook:
+        Secret(value=hook.url).save("funnel-test-webhook", overwrite=True)
+        with pytest.raises(DataQualityError):
+            nightly(config_path=str(config), as_of=AS_OF)
+    assert len(hook.delivered) == 1
+    assert "amount_not_negative (error) 3 of 10 rows" in hook.delivered[0]

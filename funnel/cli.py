@@ -152,8 +152,17 @@ def serve(
     """Serve the nightly deployment on the config's [schedule] cron (needs a Prefect server)."""
     cfg = _load(config)
     from prefect.schedules import Cron, Interval, validate_cron_string
+    from prefect.settings import get_current_settings
 
     from flows.nightly import nightly
+
+    if not get_current_settings().api.url:
+        # without a server, Prefect would start a temporary one that never schedules anything
+        console.print(
+            "[red]no Prefect server[/red]: serving needs one. Run `prefect server start` and set"
+            " PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)."
+        )
+        raise typer.Exit(2)
 
     try:
         validate_cron_string(cfg.schedule.cron)

@@ -160,3 +160,34 @@ def test_status_without_any_run_says_so(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "no run log yet" in result.stderr
+
+
+def test_serve_without_a_prefect_server_exits_2_saying_what_to_start(tmp_path: Path) -> None:
+    config_path = write_project(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "funnel", "serve", "--config", str(config_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            "PYTHONPATH": str(REPO),
+            "PATH": "/usr/bin:/bin",
+            "COLUMNS": "200",
+            "PREFECT_HOME": str(tmp_path / "prefect-home"),
+        },
+    )
+    assert result.returncode == 2
+    assert "prefect server start" in result.stderr and "PREFECT_API_URL" in result.stderr
+
+
+def test_help_lists_the_operations_commands() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "funnel", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
+    )
+    assert result.returncode == 0
+    for command in ("backfill", "status", "serve"):
+        assert command in result.stdout

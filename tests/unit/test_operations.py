@@ -191,3 +191,14 @@ def test_help_lists_the_operations_commands() -> None:
     assert result.returncode == 0
     for command in ("backfill", "status", "serve"):
         assert command in result.stdout
+
+
+def test_prefect_yaml_schedule_matches_the_default_config() -> None:
+    import yaml
+
+    spec = yaml.safe_load((REPO / "prefect.yaml").read_text())
+    (deployment,) = spec["deployments"]
+    schedule = load_config(REPO / "funnel.toml").schedule
+    assert deployment["schedules"] == [{"cron": schedule.cron, "timezone": schedule.timezone}]
+    assert deployment["entrypoint"] == "flows/nightly.py:nightly"
+    assert (REPO / "flows" / "nightly.py").is_file()

@@ -248,12 +248,17 @@ def status(
     cfg = _load(config)
     from funnel import runlog
 
+    source = cfg.state_path.name
     try:
-        runs = runlog.last_runs(cfg, limit)
+        try:
+            runs = runlog.last_runs(cfg, limit)
+        except runlog.LogBusy as e:
+            console.print(f"{e}: showing the published pipeline_runs (up to the last publish)")
+            runs, source = runlog.published_runs(cfg.warehouse_path, limit), "pipeline_runs"
     except runlog.LogUnavailable as e:
         console.print(str(e))
         raise typer.Exit(1) from None
-    table = Table(title=f"last {len(runs)} runs ({cfg.state_path.name})")
+    table = Table(title=f"last {len(runs)} runs ({source})")
     for col in ("run id", "as of", "status", "exit", "started", "duration"):
         table.add_column(col, no_wrap=True)
     for col in ("read", "loaded", "quarantined", "alerts"):

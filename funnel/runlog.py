@@ -66,6 +66,31 @@ class LogUnavailable(Exception):
     """The state file does not exist yet, or a run holds it right now."""
 
 
+class LogBusy(LogUnavailable):
+    """A running pipeline holds the state file: read the published pipeline_runs instead."""
+
+
+PUBLISHED_SQL = """
+select
+    run_id, as_of, status, exit_code, started_at, ended_at, rows_read,
+    case when status = 'published' then rows_loaded end, rows_quarantined, {alerts}, message,
+from pipeline_runs
+order by started_at desc, run_id desc
+limit ?
+"""
+
+
+def published_runs(warehouse: Path, limit: int = 10) -> list[RunRow]:
+    """The newest runs as the published warehouse's pipeline_runs lists them."""
+    if not warehouse.is_file():
+        raise LogUnavailable(f"no published warehouse at {warehouse}")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        columns = {r[0] for r in con.execute("describe pipeline_runs").fetchall()}
+        alerts = "alerts_sent" if "alerts_sent" in columns else "null::integer"
+        rows = con.execute(PUBLISHED_SQL.format(alerts=alerts), [limit]).fetchall()
+    return [RunRow(*r) for r in rows]
+
+
 def last_runs(config: FunnelConfig, limit: int = 10) -> list[RunRow]:
     """The newest runs of the state file's run log, failed and interrupted ones included."""
     path = config.state_path
@@ -74,7 +99,7 @@ def last_runs(config: FunnelConfig, limit: int = 10) -> list[RunRow]:
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.IOException as e:
-        raise LogUnavailable(f"{path} is held by a running pipeline: {e}") from e
+        raise LogBusy(f"{path} is held by a running pipeline") from e
     try:
         columns = {r[0] for r in con.execute("describe log_pipeline_runs").fetchall()}
         alerts = "r.alerts_sent" if "alerts_sent" in columns else "null::integer"

@@ -202,3 +202,42 @@ def test_prefect_yaml_schedule_matches_the_default_config() -> None:
     assert deployment["schedules"] == [{"cron": schedule.cron, "timezone": schedule.timezone}]
     assert deployment["entrypoint"] == "flows/nightly.py:nightly"
     assert (REPO / "flows" / "nightly.py").is_file()
+
+
+def test_status_reads_the_published_pipeline_runs_while_a_run_holds_the_state(
+    tmp_path: Path,
+) -> None:
+    import duckdb
+
+    config_path = write_project(tmp_path)
+    _log(config_path)
+    config = load_config(config_path)
+    with duckdb.connect(str(config.warehouse_path)) as wh:
+        wh.execute(
+            "create table pipeline_runs as select 'r1' as run_id, date '2026-10-29' as as_of,"
+            " timestamp '2026-10-30 02:00:00' as started_at,"
+            " timestamp '2026-10-30 02:00:42' as ended_at, 'published' as status, 0 as exit_code,"
+            " null::varchar as message, 10::bigint as rows_read, 7::bigint as rows_loaded,"
+            " 3::bigint as rows_quarantined, 0 as alerts_sent"
+        )
+    holder = duckdb.connect(str(config.state_path))  # a running pipeline holds the state file
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "funnel", "status", "--config", str(config_path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
+        )
+    finally:
+        holder.close()
+    assert result.returncode == 0, result.stderr
+    assert "held by a running pipeline" in result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("│ r")]
+    assert [c.strip() for c in rows[0].split("│")[1:6]] == [
+        "r1",
+        "2026-10-29",
+        "published",
+        "0",
+        "2026-10-30 02:00:00",
+    ]

@@ -60,7 +60,7 @@ def entity_checks(
     On a past day (a backfill or a re-run of an older as-of day) the export still shows today's
     state, so dates after the as-of day are expected: their `*_not_after_as_of` checks become
     `deferred`. A row born after the day (see BIRTH_FIELDS) is set aside for that day; a later
-    close, conversion or update of an older row is counted and the row is loaded as exported.
+    close, conversion or update of an older row is counted, blanked, and the row loaded.
     """
     as_of_end = datetime.combine(as_of, time.max)
     checks: list[Check] = [

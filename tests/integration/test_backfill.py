@@ -18,7 +18,14 @@ from tests.integration.ops_helpers import DAYS, query, write_project
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
 
 #: Columns that differ between any two runs by nature: ids and wall-clock times.
-RUN_COLUMNS = ("run_id", "started_at", "ended_at", "checked_at", "quarantined_at")
+RUN_COLUMNS = (
+    "run_id",
+    "started_at",
+    "ended_at",
+    "duration_seconds",
+    "checked_at",
+    "quarantined_at",
+)
 
 
 def _backfill(config: Path, *args: str) -> subprocess.Popen[str]:
@@ -108,7 +115,7 @@ def test_a_past_day_defers_rows_born_after_it(tmp_path: Path) -> None:
     summary = nightly(config_path=str(config), as_of=DAYS[0])
     state = tmp_path / "warehouse" / "funnel.state.duckdb"
     # L-10 and L-11 were created on the 30th and 31st: out of scope on the 29th, set aside
-    # without blocking; D-05 closed on the 30th is loaded as exported (created before)
+    # without blocking
     rows = query(
         state,
         "select source, source_line, reasons, checks from log_dq_quarantine order by all",
@@ -148,6 +155,10 @@ def test_a_past_day_defers_rows_born_after_it(tmp_path: Path) -> None:
         ("crm_deals", "created_at_not_after_as_of", "deferred", 1),
         ("crm_leads", "created_at_not_after_as_of", "deferred", 2),
     ]
+    # D-05 (created on the 6th, won on the 30th) is loaded; its close had not happened yet
     assert query(
-        state, "select opportunity_id from raw_opportunities where opportunity_id = 'D-05'"
-    ) == [("D-05",)]
+        state, "select stage, closed_at from raw_opportunities where opportunity_id = 'D-05'"
+    ) == [("won", None)]
+    wh = tmp_path / "warehouse" / "funnel.duckdb"
+    assert query(wh, "select max(day) from funnel_daily") == [(DAYS[0],)]
+    assert query(wh, "select count(*) from leads") == [(9,)]

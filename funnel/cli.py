@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from funnel.errors import ConfigError, FunnelError
@@ -110,17 +111,17 @@ def run(
             finally:
                 unsubscribe()
     except ConfigError as e:
-        console.print(f"[red]config error[/red]: {e}")
+        console.print(f"[red]config error[/red]: {escape(str(e))}")
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         console.print("interrupted; the published warehouse was not changed.")
         raise typer.Exit(130) from None
     except FunnelError as e:
-        console.print(f"[red]run failed[/red] ({type(e).__name__}): {e}")
+        console.print(f"[red]run failed[/red] ({type(e).__name__}): {escape(str(e))}")
         console.print("The published warehouse was not changed.")
         raise typer.Exit(e.exit_code) from None
     except Exception as e:
-        console.print(f"[red]run failed[/red] ({type(e).__name__}): {e}")
+        console.print(f"[red]run failed[/red] ({type(e).__name__}): {escape(str(e))}")
         console.print("The published warehouse was not changed.")
         raise typer.Exit(1) from None
     _print_summary(summary)
@@ -170,7 +171,7 @@ def serve(
     try:
         validate_cron_string(cfg.schedule.cron)
     except ValueError as e:
-        console.print(f"[red]config error[/red]: {config}: schedule.cron: {e}")
+        console.print(f"[red]config error[/red]: {config}: schedule.cron: {escape(str(e))}")
         raise typer.Exit(2) from None
     schedule = (
         Interval(interval, timezone=cfg.schedule.timezone)
@@ -226,7 +227,7 @@ def backfill(
                 summary = nightly(config_path=str(config), as_of=day)
             except Exception as e:
                 code = e.exit_code if isinstance(e, FunnelError) else 1
-                console.print(f"[red]{day} failed[/red] ({type(e).__name__}): {e}")
+                console.print(f"[red]{day} failed[/red] ({type(e).__name__}): {escape(str(e))}")
                 console.print("Backfill stopped; fix the cause and run the same command to resume.")
                 raise typer.Exit(code) from None
             out.print(
@@ -296,7 +297,7 @@ def _load(config: Path) -> FunnelConfig:
     try:
         return load_config(config)
     except ConfigError as e:
-        console.print(f"[red]config error[/red]: {e}")
+        console.print(f"[red]config error[/red]: {escape(str(e))}")
         raise typer.Exit(2) from None
 
 

@@ -254,10 +254,10 @@ def status(
         try:
             runs = runlog.last_runs(cfg, limit)
         except runlog.LogBusy as e:
-            console.print(f"{e}: showing the published pipeline_runs (up to the last publish)")
+            console.print(f"{escape(str(e))}: showing the published pipeline_runs instead")
             runs, source = runlog.published_runs(cfg.warehouse_path, limit), "pipeline_runs"
     except runlog.LogUnavailable as e:
-        console.print(str(e))
+        console.print(escape(str(e)))
         raise typer.Exit(1) from None
     table = Table(title=f"last {len(runs)} runs ({source})")
     for col in ("run id", "as of", "status", "exit", "started", "duration"):

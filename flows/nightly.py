@@ -1,6 +1,7 @@
 """The nightly funnel run: extract, clean, validate, load, model, publish, alert."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: a served or deployed run loads this flow from
+# its entrypoint and validates parameters against the real types (`date`), not strings.
 
 from collections import defaultdict
 from datetime import date, datetime
@@ -38,13 +39,14 @@ def validate(
     config: FunnelConfig, run_id: str, as_of: date, cleaned: list[CleanSource]
 ) -> list[EntityOutcome]:
     """Run each entity's suite over its sources; log results and quarantine; gate the run."""
+    past_day = as_of < config.today()  # a backfill: rows born after the day are deferred
     by_entity: dict[str, list[CleanSource]] = defaultdict(list)
     for c in cleaned:
         by_entity[c.source.entity].append(c)
     outcomes = []
     for entity, parts in by_entity.items():
         progress.step(f"validate {entity}")
-        outcomes.append(validate_entity(entity, parts, as_of, config.validation))
+        outcomes.append(validate_entity(entity, parts, as_of, config.validation, past_day))
     with state.open_state(config.state_path) as con:
         state.record_quality(con, run_id, outcomes)
     blocking = [b for o in outcomes for s in o.sources for b in s.blocking]
@@ -79,9 +81,15 @@ def publish(config: FunnelConfig, build: warehouse.Build) -> None:
 
 
 @task(cache_policy=NONE, retries=0)
-def alert(config: FunnelConfig, text: str) -> bool:
-    """Post a Slack-compatible alert; a dead webhook never changes the run's outcome."""
-    return alerts.send_alert(config.alerts, text)
+def alert(config: FunnelConfig, summary: RunSummary) -> bool:
+    """Post a Slack-compatible alert and count it on the run; a dead webhook changes nothing."""
+    with state.open_state(config.state_path) as con:
+        failed = state.failed_checks(con, summary.run_id)
+    sent = alerts.send_alert(config.alerts, alert_text(summary, config, failed))
+    if sent:
+        with state.open_state(config.state_path) as con:
+            state.record_alert(con, summary.run_id)
+    return sent
 
 
 def new_run_id(as_of: date) -> str:
@@ -102,24 +110,34 @@ def nightly(config_path: str, as_of: date | None = None) -> RunSummary:
         cleaned = [clean(config, s, e) for s, e in zip(config.sources, extracts, strict=True)]
         outcomes = validate(config, run_id, day, cleaned)
         load(config, run_id, outcomes)
+        checked = RunSummary.of(run_id, day, "published", outcomes, [])
+        if checked.warned_share > config.alerts.warn_share:
+            # before the models run, so the published pipeline_runs counts this alert
+            alert(config, checked)
         build = build_models(config, run_id, day)
         publish(config, build)
-    except Exception as error:
+    except BaseException as error:  # KeyboardInterrupt too: a backfill is safe to stop
         _fail(config, run_id, day, error)
         raise
-    summary = RunSummary.of(run_id, day, "published", outcomes, build.headline)
-    if summary.warned_share > config.alerts.warn_share:
-        alert(config, alert_text(summary, config))
-    return summary
+    return RunSummary.of(run_id, day, "published", outcomes, build.headline)
 
 
-def _fail(config: FunnelConfig, run_id: str, day: date, error: Exception) -> None:
-    """Record the failure, drop the build file, and alert. The published file is untouched."""
-    warehouse.discard(config, run_id)
-    code = error.exit_code if isinstance(error, FunnelError) else 1
-    status = "failed_dq" if isinstance(error, DataQualityError) else "failed"
-    with state.open_state(config.state_path) as con:
-        state.finish_run(con, run_id, status, code, str(error))
-        counts = SourceCounts.from_log(con, run_id)
-    summary = RunSummary(run_id, day, status, counts, [], str(error))
-    alert(config, alert_text(summary, config))
+def _fail(config: FunnelConfig, run_id: str, day: date, error: BaseException) -> None:
+    """Record the failure, drop the build file, and alert. The published file is untouched.
+
+    Never raises: the run's own error is what the caller sees.
+    """
+    if isinstance(error, KeyboardInterrupt):
+        status, code, message = "interrupted", 130, "interrupted (Ctrl-C)"
+    else:
+        status = "failed_dq" if isinstance(error, DataQualityError) else "failed"
+        code, message = (error.exit_code if isinstance(error, FunnelError) else 1), str(error)
+    try:
+        warehouse.discard(config, run_id)
+        with state.open_state(config.state_path) as con:
+            state.finish_run(con, run_id, status, code, message)
+            counts = SourceCounts.from_log(con, run_id)
+        if status != "interrupted":
+            alert(config, RunSummary(run_id, day, status, counts, [], message))
+    except Exception as e:
+        get_run_logger().error("could not record the failure of run %s: %r", run_id, e)

@@ -14,10 +14,25 @@ log = logging.getLogger(__name__)
 
 
 def webhook_url(alerts: AlertsConfig) -> str | None:
-    """The webhook URL from the environment variable the config names (None: alerts off)."""
-    if not alerts.webhook_url_env:
-        return None
-    return os.environ.get(alerts.webhook_url_env) or None
+    """The webhook URL: the config's environment variable, else its Prefect Secret block.
+
+    None when neither is configured or set (alerts off).
+    """
+    if alerts.webhook_url_env and os.environ.get(alerts.webhook_url_env):
+        return os.environ[alerts.webhook_url_env]
+    if alerts.webhook_secret_block:
+        from prefect.blocks.system import Secret
+
+        value = Secret.load(alerts.webhook_secret_block).get()  # type: ignore[union-attr]
+        return str(value) if value else None
+    return None
+
+
+def _where(alerts: AlertsConfig) -> str:
+    """Where the URL comes from, for logs (never the URL itself: it is a secret)."""
+    if alerts.webhook_url_env and os.environ.get(alerts.webhook_url_env):
+        return f"${alerts.webhook_url_env}"
+    return f"Secret block {alerts.webhook_secret_block!r}"
 
 
 @retry(
@@ -33,14 +48,18 @@ def _post(url: str, text: str, timeout: float) -> None:
 
 def send_alert(alerts: AlertsConfig, text: str, timeout: float = 5.0) -> bool:
     """Post the alert; True when delivered. A dead webhook is logged, never raised."""
-    url = webhook_url(alerts)
+    try:
+        url = webhook_url(alerts)
+    except Exception as e:  # a missing block or an unreachable API must not fail the run
+        log.warning("alert not sent: webhook secret unavailable: %s", type(e).__name__)
+        return False
     if url is None:
         log.info("alert not sent: no webhook configured (alerts.webhook_url_env)")
         return False
     try:
         _post(url, text, timeout)
     except requests.RequestException as e:
-        # The URL is a secret: name the variable, never the value.
-        log.warning("alert not delivered to $%s: %s", alerts.webhook_url_env, type(e).__name__)
+        # The URL is a secret: name where it comes from, never the value.
+        log.warning("alert not delivered to %s: %s", _where(alerts), type(e).__name__)
         return False
     return True

@@ -1,17 +1,21 @@
-"""The `funnel` command: run, generate, serve. Exit codes follow CONTRACT.md."""
+"""The `funnel` command: run, backfill, status, serve, generate. Exit codes: CONTRACT.md."""
 
 from __future__ import annotations
 
 import os
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from funnel.errors import ConfigError, FunnelError
+
+if TYPE_CHECKING:
+    from funnel.config import FunnelConfig
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
@@ -29,13 +33,13 @@ ConfigOption = Annotated[
 ]
 
 
-def _as_of(value: str | None) -> date | None:
+def _as_of(value: str | None, option: str = "--as-of") -> date | None:
     if value is None:
         return None
     try:
         return datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError as e:
-        raise typer.BadParameter(f"{value!r} is not a date YYYY-MM-DD", param_hint="--as-of") from e
+        raise typer.BadParameter(f"{value!r} is not a date YYYY-MM-DD", param_hint=option) from e
 
 
 def _print_summary(summary: object) -> None:
@@ -107,14 +111,17 @@ def run(
             finally:
                 unsubscribe()
     except ConfigError as e:
-        console.print(f"[red]config error[/red]: {e}")
+        console.print(f"[red]config error[/red]: {escape(str(e))}")
         raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        console.print("interrupted; the published warehouse was not changed.")
+        raise typer.Exit(130) from None
     except FunnelError as e:
-        console.print(f"[red]run failed[/red] ({type(e).__name__}): {e}")
+        console.print(f"[red]run failed[/red] ({type(e).__name__}): {escape(str(e))}")
         console.print("The published warehouse was not changed.")
         raise typer.Exit(e.exit_code) from None
     except Exception as e:
-        console.print(f"[red]run failed[/red] ({type(e).__name__}): {e}")
+        console.print(f"[red]run failed[/red] ({type(e).__name__}): {escape(str(e))}")
         console.print("The published warehouse was not changed.")
         raise typer.Exit(1) from None
     _print_summary(summary)
@@ -134,24 +141,164 @@ def generate(
 
 
 @app.command()
-def serve(config: ConfigOption = Path("funnel.toml")) -> None:
-    """Serve the nightly deployment on the config's cron schedule (needs a Prefect server)."""
-    from funnel.config import load_config
-
-    try:
-        cfg = load_config(config)
-    except ConfigError as e:
-        console.print(f"[red]config error[/red]: {e}")
-        raise typer.Exit(2) from None
-    from prefect.schedules import Cron
+def serve(
+    config: ConfigOption = Path("funnel.toml"),
+    interval: Annotated[
+        int | None,
+        typer.Option(
+            "--interval",
+            min=1,
+            help="Run every N seconds instead of the config's cron (for trying it out and tests).",
+        ),
+    ] = None,
+    name: Annotated[str, typer.Option("--name", help="The deployment's name.")] = "nightly",
+) -> None:
+    """Serve the nightly deployment on the config's [schedule] cron (needs a Prefect server)."""
+    cfg = _load(config)
+    from prefect.schedules import Cron, Interval, validate_cron_string
+    from prefect.settings import get_current_settings
 
     from flows.nightly import nightly
 
-    nightly.serve(
-        name="nightly",
-        schedule=Cron(cfg.schedule.cron, timezone=cfg.schedule.timezone),
-        parameters={"config_path": str(config.resolve())},
+    if not get_current_settings().api.url:
+        # without a server, Prefect would start a temporary one that never schedules anything
+        console.print(
+            "[red]no Prefect server[/red]: serving needs one. Run `prefect server start` and set"
+            " PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)."
+        )
+        raise typer.Exit(2)
+
+    try:
+        validate_cron_string(cfg.schedule.cron)
+    except ValueError as e:
+        console.print(f"[red]config error[/red]: {config}: schedule.cron: {escape(str(e))}")
+        raise typer.Exit(2) from None
+    schedule = (
+        Interval(interval, timezone=cfg.schedule.timezone)
+        if interval
+        else Cron(cfg.schedule.cron, timezone=cfg.schedule.timezone)
     )
+    console.print(
+        f"serving funnel-nightly/{name}: "
+        + (f"every {interval} s" if interval else f"cron {cfg.schedule.cron!r}")
+        + f" ({cfg.schedule.timezone}), config {config.resolve()}"
+    )
+    nightly.serve(
+        name=name,
+        schedule=schedule,
+        parameters={"config_path": str(config.resolve())},
+        limit=1,  # one run at a time: a late run never overlaps the next one
+        print_starting_message=True,
+    )
+
+
+@app.command()
+def backfill(
+    start: Annotated[str, typer.Option("--start", help="The first as-of day, YYYY-MM-DD.")],
+    end: Annotated[
+        str | None, typer.Option("--end", help="The last as-of day, YYYY-MM-DD (default: today).")
+    ] = None,
+    config: ConfigOption = Path("funnel.toml"),
+    rerun: Annotated[
+        bool, typer.Option("--rerun", help="Run every day again, even those already done.")
+    ] = False,
+) -> None:
+    """Run the nightly job for each day from --start to --end in order; resumes where it stopped."""
+    first = _as_of(start, "--start")
+    cfg = _load(config)
+    last = _as_of(end, "--end") if end else cfg.today()
+    assert first is not None and last is not None
+    if last < first:
+        raise typer.BadParameter(f"--end {last} is before --start {first}", param_hint="--end")
+    from funnel import runlog, state
+
+    wanted = runlog.days(first, last)
+    with state.open_state(cfg.state_path) as con:
+        published = [] if rerun else state.published_days(con)
+    done = runlog.resume_index(wanted, published, runlog.published_run_ids(cfg.warehouse_path))
+    for day, (_, run_id) in zip(wanted[:done], published[len(published) - done :], strict=True):
+        out.print(f"{day} already published by run {run_id}: skipped")
+    from flows.nightly import nightly
+
+    day = first
+    try:
+        for day in wanted[done:]:
+            try:
+                summary = nightly(config_path=str(config), as_of=day)
+            except Exception as e:
+                code = e.exit_code if isinstance(e, FunnelError) else 1
+                console.print(f"[red]{day} failed[/red] ({type(e).__name__}): {escape(str(e))}")
+                console.print("Backfill stopped; fix the cause and run the same command to resume.")
+                raise typer.Exit(code) from None
+            out.print(
+                f"{day} published by run {summary.run_id}: read {summary.rows_read:,},"
+                f" quarantined {summary.rows_quarantined:,}"
+            )
+    except KeyboardInterrupt:
+        console.print(f"interrupted at {day}; run the same command again to resume there.")
+        raise typer.Exit(130) from None
+    out.print(f"backfill {first}..{last} complete: {len(wanted) - done} run, {done} skipped")
+
+
+@app.command()
+def status(
+    config: ConfigOption = Path("funnel.toml"),
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs.")] = 10,
+) -> None:
+    """The last runs from the run log: status, rows, duration, quarantined, alerts sent."""
+    cfg = _load(config)
+    from funnel import runlog
+
+    source = cfg.state_path.name
+    try:
+        try:
+            runs = runlog.last_runs(cfg, limit)
+        except runlog.LogBusy as e:
+            console.print(f"{escape(str(e))}: showing the published pipeline_runs instead")
+            runs, source = runlog.published_runs(cfg.warehouse_path, limit), "pipeline_runs"
+    except runlog.LogUnavailable as e:
+        console.print(escape(str(e)))
+        raise typer.Exit(1) from None
+    table = Table(title=f"last {len(runs)} runs ({source})")
+    for col in ("run id", "as of", "status", "exit", "started", "duration"):
+        table.add_column(col, no_wrap=True)
+    for col in ("read", "loaded", "quarantined", "alerts"):
+        table.add_column(col, justify="right")
+    table.add_column("message", overflow="fold", max_width=60)
+    for r in runs:
+        table.add_row(
+            r.run_id,
+            str(r.as_of),
+            _STATUS_STYLE.get(r.status, "{}").format(r.status),
+            "" if r.exit_code is None else str(r.exit_code),
+            f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+            "" if r.duration is None else f"{r.duration.total_seconds():.0f} s",
+            *("-" if v is None else f"{v:,}" for v in (r.rows_read, r.rows_loaded)),
+            "-" if r.rows_quarantined is None else f"{r.rows_quarantined:,}",
+            "-" if r.alerts_sent is None else str(r.alerts_sent),
+            " ".join((r.message or "").split()),
+        )
+    out.print(table)
+
+
+_STATUS_STYLE = {
+    "published": "[green]{}[/green]",
+    "failed": "[red]{}[/red]",
+    "failed_dq": "[red]{}[/red]",
+    "interrupted": "[yellow]{}[/yellow]",
+    "running": "[cyan]{}[/cyan]",
+}
+
+
+def _load(config: Path) -> FunnelConfig:
+    """The config, or exit 2 naming the file and key."""
+    from funnel.config import load_config
+
+    try:
+        return load_config(config)
+    except ConfigError as e:
+        console.print(f"[red]config error[/red]: {escape(str(e))}")
+        raise typer.Exit(2) from None
 
 
 def main() -> None:

@@ -41,6 +41,15 @@ DEFAULT_STAGE_PROBABILITY: dict[str, float] = {
 }
 
 
+def known_zone(v: str) -> str:
+    """An IANA time zone name, checked."""
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise ValueError(f"unknown time zone {v!r}") from e
+    return v
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -54,11 +63,7 @@ class WarehouseConfig(_Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError) as e:
-            raise ValueError(f"unknown time zone {v!r}") from e
-        return v
+        return known_zone(v)
 
 
 class SourceConfig(_Strict):
@@ -167,9 +172,17 @@ class ScheduleConfig(_Strict):
     cron: str = "0 2 * * *"
     timezone: str = "UTC"
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        return known_zone(v)
+
 
 class AlertsConfig(_Strict):
+    #: The environment variable holding a Slack-compatible incoming webhook URL.
     webhook_url_env: str | None = None
+    #: Alternatively, a Prefect Secret block holding that URL (used when the variable is unset).
+    webhook_secret_block: str | None = None
     #: Alert also when a source's share of warned rows is above this.
     warn_share: float = Field(default=0.10, ge=0, le=1)
 

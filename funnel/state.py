@@ -16,7 +16,9 @@ from funnel.schema import ENTITIES, LINEAGE_COLUMNS, raw_table_ddl, raw_table_na
 LOG_DDL = (
     """create table if not exists log_pipeline_runs (
         run_id varchar primary key, as_of date, started_at timestamp, ended_at timestamp,
-        status varchar, exit_code integer, message varchar)""",
+        status varchar, exit_code integer, message varchar, alerts_sent integer default 0)""",
+    # state files written before alerts were recorded per run
+    "alter table log_pipeline_runs add column if not exists alerts_sent integer default 0",
     """create table if not exists log_run_sources (
         run_id varchar, source varchar, entity varchar, rows_read bigint, rows_loaded bigint,
         rows_quarantined bigint, rows_warned bigint)""",
@@ -53,9 +55,39 @@ def open_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, as_of: date) -> None:
     con.execute(
-        "insert into log_pipeline_runs values (?, ?, ?, null, 'running', null, null)",
+        "insert into log_pipeline_runs (run_id, as_of, started_at, status, alerts_sent)"
+        " values (?, ?, ?, 'running', 0)",
         [run_id, as_of, now()],
     )
+
+
+def record_alert(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Count one delivered alert against the run (pipeline_runs.alerts_sent)."""
+    con.execute(
+        "update log_pipeline_runs set alerts_sent = coalesce(alerts_sent, 0) + 1 where run_id = ?",
+        [run_id],
+    )
+
+
+def failed_checks(
+    con: duckdb.DuckDBPyConnection, run_id: str
+) -> list[tuple[str, str, str, int, int]]:
+    """(source, check, severity, rows_failed, rows_checked) of the run's failed checks."""
+    return con.execute(
+        'select source, "check", severity, rows_failed, rows_checked from log_dq_results'
+        " where run_id = ? and not passed"
+        " order by source, case severity when 'error' then 0 when 'warn' then 1 else 2 end,"
+        ' rows_failed desc, "check"',
+        [run_id],
+    ).fetchall()
+
+
+def published_days(con: duckdb.DuckDBPyConnection) -> list[tuple[date, str]]:
+    """(as_of, run_id) of every published run, oldest first."""
+    return con.execute(
+        "select as_of, run_id from log_pipeline_runs where status = 'published'"
+        " order by started_at, run_id"
+    ).fetchall()
 
 
 def finish_run(

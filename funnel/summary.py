@@ -71,20 +71,63 @@ class RunSummary:
         return sum(s.rows_warned for s in self.sources) / self.rows_read if self.rows_read else 0.0
 
 
-def alert_text(summary: RunSummary, config: FunnelConfig) -> str:
-    """A Slack message: what failed, how many rows, and how to look at them."""
-    lines = [
-        f"funnel run {summary.run_id} (as of {summary.as_of}): {summary.status}",
-    ]
+#: (source, check, severity, rows_failed, rows_checked), as state.failed_checks returns them.
+FailedCheck = tuple[str, str, str, int, int]
+
+HEADLINES = {
+    "failed_dq": "blocking data-quality gate failed, nothing published",
+    "failed": "run failed, nothing published",
+    "published": "published with warnings above alerts.warn_share",
+}
+
+
+def quarantine_query(summary: RunSummary, config: FunnelConfig) -> str:
+    """A ready-to-paste DuckDB command listing the run's quarantined rows.
+
+    A published run's rows are in the warehouse's dq_quarantine; a failed run published
+    nothing, so its rows are only in the state file's log_dq_quarantine.
+    """
+    if summary.status == "published":
+        path, table = config.warehouse_path, "dq_quarantine"
+    else:
+        path, table = config.state_path, "log_dq_quarantine"
+    sql = (
+        f"select source, source_file, source_line, reasons, original_row from {table}"
+        f" where run_id = '{summary.run_id}' order by source, source_file, source_line"
+    )
+    return f'duckdb -readonly {path} "{sql}"'
+
+
+def alert_text(
+    summary: RunSummary, config: FunnelConfig, failed: Sequence[FailedCheck] = ()
+) -> str:
+    """A Slack message: which sources and checks failed, how many rows, how to query them."""
+    headline = HEADLINES.get(summary.status, summary.status)
+    lines = [f"*funnel {summary.status}*: {headline} (as of {summary.as_of})"]
+    lines.append(f"run id: `{summary.run_id}`")
+    if summary.status == "published":
+        lines.append(
+            f"{summary.warned_share:.1%} of {summary.rows_read:,} rows warned"
+            f" (alerts.warn_share {config.alerts.warn_share:.1%})"
+        )
     if summary.message:
         lines.append(summary.message)
-    for s in summary.sources:
-        lines.append(
-            f"- {s.source} ({s.entity}): read {s.rows_read}, loaded {s.rows_loaded}, "
-            f"quarantined {s.rows_quarantined}, warned {s.rows_warned}"
-        )
-    lines.append(
-        f'Quarantined rows: duckdb {config.state_path} -c "select source, source_line, reasons '
-        f"from log_dq_quarantine where run_id = '{summary.run_id}'\""
-    )
+    if failed:
+        lines.append("failed checks:")
+        for source in dict.fromkeys(f[0] for f in failed):
+            parts = [
+                f"{check} ({severity}) {bad:,} of {checked:,} rows"
+                for src, check, severity, bad, checked in failed
+                if src == source
+            ]
+            lines.append(f"• {source}: " + "; ".join(parts))
+    if summary.sources:
+        lines.append("rows per source:")
+        for s in summary.sources:
+            lines.append(
+                f"• {s.source} ({s.entity}): read {s.rows_read:,}, loaded {s.rows_loaded:,}, "
+                f"quarantined {s.rows_quarantined:,}, warned {s.rows_warned:,}"
+            )
+    lines.append(f"quarantined rows ({summary.rows_quarantined:,}):")
+    lines.append(f"```{quarantine_query(summary, config)}```")
     return "\n".join(lines)

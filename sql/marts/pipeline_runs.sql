@@ -36,6 +36,7 @@ final as (
         runs.status,
         runs.exit_code,
         runs.message,
+        runs.alerts_sent,
 
         -- row counts
         cast(coalesce(sum(run_sources.rows_read), 0) as bigint) as rows_read,

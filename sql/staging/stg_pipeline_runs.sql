@@ -24,7 +24,8 @@ renamed as (
         -- outcome
         status,
         exit_code,
-        message
+        message,
+        alerts_sent
 
     from source
 

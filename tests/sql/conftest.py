@@ -19,7 +19,7 @@ from funnel.schema import ENTITIES, raw_table_ddl
 LOG_DDL = (
     """create table log_pipeline_runs (
         run_id varchar, as_of date, started_at timestamp, ended_at timestamp,
-        status varchar, exit_code integer, message varchar)""",
+        status varchar, exit_code integer, message varchar, alerts_sent integer default 0)""",
     """create table log_run_sources (
         run_id varchar, source varchar, entity varchar, rows_read bigint, rows_loaded bigint,
         rows_quarantined bigint, rows_warned bigint)""",

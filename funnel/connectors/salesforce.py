@@ -3,7 +3,8 @@
 Exports: a report export spells columns by label ("Opportunity ID", "Stage", "Probability (%)"),
 a Data Export or Data Loader file by API name ("Id", "StageName", "Probability"); the preset
 knows both. The API pulls Lead, Opportunity and OpportunityHistory with SOQL; incremental
-pulls ask for rows whose `SystemModstamp` is at or after the watermark.
+pulls ask for rows whose `SystemModstamp` is after the watermark (Salesforce keeps datetimes
+to the second, so the literal is exact).
 """
 
 from __future__ import annotations
@@ -154,10 +155,10 @@ def soql_datetime(watermark: str) -> str:
 
 
 def soql(entity: str, watermark: str | None) -> str:
-    """The SOQL of an entity's pull; with a watermark, only rows changed at or after it."""
+    """The SOQL of an entity's pull; with a watermark, only rows changed after it."""
     obj, fields = QUERIES[entity]
     changed = CHANGED[entity]
-    where = f" WHERE {changed} >= {soql_datetime(watermark)}" if watermark else ""
+    where = f" WHERE {changed} > {soql_datetime(watermark)}" if watermark else ""
     return f"SELECT {', '.join(fields)} FROM {obj}{where} ORDER BY {changed}, Id"
 
 

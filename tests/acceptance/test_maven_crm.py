@@ -47,12 +47,15 @@ def test_maven_export_gives_the_known_figures(tmp_path: Path, shared_data: Path)
     assert (maven.rows_read, maven.rows_loaded, maven.rows_quarantined) == (8800, 8800, 0)
 
     with duckdb.connect(str(tmp_path / "warehouse" / "funnel.duckdb"), read_only=True) as con:
-        won, lost, win_rate, avg_deal, median_cycle = con.execute(
-            """
+        won, lost, win_rate, avg_deal, median_cycle = (
+            con.execute(
+                """
             select won, lost, round(win_rate, 4), round(avg_deal_size, 2), median_cycle_days
             from funnel_metrics_daily where day = date '2017-12-31' and "window" = 'all'
             """
-        ).fetchone() or ()
+            ).fetchone()
+            or ()
+        )
         in_stage = dict(
             con.execute(
                 "select stage, in_stage from funnel_daily where day = date '2017-12-31'"

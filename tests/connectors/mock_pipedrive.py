@@ -120,9 +120,7 @@ class PipedriveApi(MockApi):
 
     def route(self, request: Request) -> Response:
         if request.path == "/v1/stages":
-            stages = [
-                {"id": i, "name": n, "pipeline_id": 1, "order_nr": i} for i, n, _ in STAGES
-            ]
+            stages = [{"id": i, "name": n, "pipeline_id": 1, "order_nr": i} for i, n, _ in STAGES]
             return self._page(stages, request)
         if request.path == "/v1/pipelines":
             return self._page([{"id": 1, "name": "Sales", "active": True}], request)

@@ -106,9 +106,7 @@ class SalesforceApi(MockApi):
             if obj.group(1) == "Opportunity":
                 records = [opportunity(d) for d in self.deals if sf_time(d.modified) > since]
             elif obj.group(1) == "OpportunityHistory":
-                records = [
-                    h for d in self.deals if sf_time(d.modified) > since for h in history(d)
-                ]
+                records = [h for d in self.deals if sf_time(d.modified) > since for h in history(d)]
             else:
                 return Response(400, [{"message": "sObject type not supported",
                                        "errorCode": "INVALID_TYPE"}])  # fmt: skip

@@ -61,10 +61,7 @@ def canonical(extract: Extract, fmt: str, api: MockApi, entity: str) -> pl.DataF
 
 
 def _ids(frame: pl.DataFrame) -> dict[str, str]:
-    return {
-        i[-4:]: s
-        for i, s in frame.select("opportunity_id", "stage").iter_rows()
-    }
+    return {i[-4:]: s for i, s in frame.select("opportunity_id", "stage").iter_rows()}
 
 
 FAULTS = [
@@ -126,7 +123,7 @@ def test_hubspot_stage_history(
         "prospecting", "qualification", "proposal", "negotiation", "won"
     ]  # fmt: skip
     # incremental: search for changed deals, then batch-read their history
-    hubspot_api.deals, changed = changed_one(hubspot_api.deals)
+    hubspot_api.deals, _ = changed_one(hubspot_api.deals)
     hubspot_api.log.clear()
     extract, _ = pull("hubspot_api", hubspot_api, monkeypatch, "stage_history", extract.watermark)
     assert [(c.method, c.path) for c in hubspot_api.log] == [
@@ -158,13 +155,14 @@ def test_pipedrive_full_pull_offset_pages_and_status_as_stage(
 def test_pipedrive_incremental_uses_recents_and_flow(
     pipedrive_api: mock_pipedrive.PipedriveApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pipedrive_api.deals, changed = changed_one(pipedrive_api.deals)
+    pipedrive_api.deals, _ = changed_one(pipedrive_api.deals)
     extract, _ = pull(
         "pipedrive_api", pipedrive_api, monkeypatch, "stage_history", "2026-07-07 10:20:00"
     )
     recents = pipedrive_api.requests_to("/v1/recents")
     assert [r.query["since_timestamp"] for r in recents] == ["2026-07-07 10:20:00"]
-    assert [r.path for r in pipedrive_api.requests_to("/v1/deals")] == ["/v1/deals/1004/flow"] * 2  # two pages
+    flow_pages = [r.path for r in pipedrive_api.requests_to("/v1/deals")]
+    assert flow_pages == ["/v1/deals/1004/flow"] * 2
     rows = canonical(extract, "pipedrive_api", pipedrive_api, "stage_history")
     assert rows.sort("entered_at").get_column("stage").to_list() == [
         "prospecting", "qualification", "proposal", "won"
@@ -198,8 +196,9 @@ def test_salesforce_follows_next_records_url_and_history(
                       extract.watermark)  # fmt: skip
     call, next_batch = salesforce_api.log
     assert next_batch.path == "/services/data/v60.0/query/01g00001-3"
-    assert "FROM OpportunityHistory WHERE Opportunity.SystemModstamp > 2026-07-07T10:20:00Z" in (
-        call.query["q"]
+    assert (
+        "FROM OpportunityHistory WHERE Opportunity.SystemModstamp > 2026-07-07T10:20:00Z"
+        in (call.query["q"])
     )
     rows = canonical(extract, "salesforce_api", salesforce_api, "stage_history")
     assert rows.get_column("stage").to_list() == [

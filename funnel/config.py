@@ -82,6 +82,8 @@ class SourceConfig(_Strict):
     timeout: float = Field(default=30.0, gt=0)
     #: Retries of one API call on 429, 5xx and timeouts (with backoff, honouring Retry-After).
     retries: int = Field(default=5, ge=0, le=20)
+    #: Seconds before the first retry without Retry-After; doubles each time, at most 30 s.
+    backoff: float = Field(default=1.0, ge=0)
     #: API sources: after the first pull, ask only for records changed since the last one.
     incremental: bool = True
 

@@ -153,6 +153,7 @@ def extract_api(
         token_env=source.token_env or "",
         timeout=source.timeout,
         retries=source.retries,
+        backoff=source.backoff,
         sleep=sleep,
     ) as client:
         pulled = connector.pull(client, source.entity, watermark)

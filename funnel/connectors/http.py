@@ -22,8 +22,7 @@ from funnel.errors import ConfigError, FunnelError
 
 #: The longest wait a Retry-After header may ask for before we give up waiting (seconds).
 MAX_RETRY_AFTER = 120.0
-#: Backoff between retries without Retry-After: BACKOFF_BASE * 2**n, at most BACKOFF_MAX.
-BACKOFF_BASE = 1.0
+#: The longest backoff between retries without Retry-After (seconds).
 BACKOFF_MAX = 30.0
 
 
@@ -69,6 +68,8 @@ class ApiClient:
     token_env: str
     timeout: float = 30.0
     retries: int = 5
+    #: The first wait between retries without Retry-After; it doubles each time.
+    backoff: float = 1.0
     sleep: Callable[[float], None] = time.sleep
     #: Every request made, as (method, path with query) - for logs and tests; never the token.
     calls: list[tuple[str, str]] = field(default_factory=list)
@@ -95,7 +96,7 @@ class ApiClient:
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, _Retryable) and error.retry_after is not None:
             return min(error.retry_after, MAX_RETRY_AFTER)
-        return min(BACKOFF_BASE * 2 ** (state.attempt_number - 1), BACKOFF_MAX)
+        return min(self.backoff * 2 ** (state.attempt_number - 1), BACKOFF_MAX)
 
     def request(
         self,

@@ -186,6 +186,12 @@ def test_api_pull_equals_export_then_pulls_only_changes(
     )
     assert [(i[-4:], s) for i, s in moved] == [(changed.id, "won")]
     assert state_rows(tmp_path / "api", "select count(*) from raw_opportunities") == [(7,)]
+    # nothing changed since: an empty incremental pull publishes and keeps every row
+    third = nightly(config_path=str(api_cfg), as_of=AS_OF)
+    assert (third.status, rows_read(third, "deals"), rows_read(third, "history")) == (
+        "published", 0, 0
+    )  # fmt: skip
+    assert state_rows(tmp_path / "api", "select count(*) from raw_opportunities") == [(7,)]
     # ... and publishes what a full export of the changed records publishes
     export2 = project(tmp_path / "export2", crm.write_exports(tmp_path / "export2", api.deals))
     nightly(config_path=str(export2), as_of=AS_OF)

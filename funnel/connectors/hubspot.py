@@ -9,11 +9,14 @@ modified date. Stage history is the `dealstage` property's history (`propertiesW
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 from funnel.connectors.base import Connector, Preset, Pulled, bearer, latest
-from funnel.connectors.http import ApiClient
+from funnel.connectors.http import ApiClient, ConnectorAuthError
+
+log = logging.getLogger(__name__)
 
 # --- settings ---------------------------------------------------------------------------------
 
@@ -66,7 +69,7 @@ PRESETS: dict[str, Preset] = {
             "phone": ("Phone Number", "phone"),
             "company": ("Company Name", "company"),
             "source": ("Original Source", "hs_analytics_source"),
-            "owner": ("Contact owner", "hubspot_owner_id"),
+            "owner": ("Contact owner", "owner_name", "hubspot_owner_id"),
             "stage": ("Lifecycle Stage", "lifecyclestage"),
             "updated_at": ("Last Modified Date", "lastmodifieddate"),
         },
@@ -76,7 +79,7 @@ PRESETS: dict[str, Preset] = {
         columns={
             "opportunity_id": ("Record ID", "Deal ID", "hs_object_id", "id"),
             "stage": ("Deal Stage", "dealstage"),
-            "owner": ("Deal owner", "Deal Owner", "hubspot_owner_id"),
+            "owner": ("Deal owner", "Deal Owner", "owner_name", "hubspot_owner_id"),
             "amount": ("Amount", "amount"),
             "currency": ("Currency", "deal_currency_code"),
             "created_at": ("Create Date", "createdate"),
@@ -138,6 +141,7 @@ OBJECTS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "stage_history": ("deals", ("dealstage", "hs_lastmodifieddate"), "hs_lastmodifieddate"),
 }
 HISTORY_FIELDS = ("id", "dealstage", "timestamp", "sourceType")
+OWNERS_PATH = "/crm/v3/owners"
 
 # --- helpers ----------------------------------------------------------------------------------
 
@@ -179,9 +183,28 @@ def search_pages(
             return
 
 
-def record_row(result: dict[str, Any]) -> dict[str, Any]:
-    """One object: its id and its properties, by the API's own names."""
-    return {"id": result.get("id"), **(result.get("properties") or {})}
+def record_row(result: dict[str, Any], owners: dict[str, str]) -> dict[str, Any]:
+    """One object: its id and its properties by the API's own names, and its owner's name."""
+    props = result.get("properties") or {}
+    row = {"id": result.get("id"), **props}
+    if owners:
+        row["owner_name"] = owners.get(str(props.get("hubspot_owner_id")))
+    return row
+
+
+def owner_names(client: ApiClient) -> dict[str, str]:
+    """Owner id -> "First Last" (or email), as exports show owners. Without the owners scope
+    (403) the ids are kept and the pull goes on."""
+    try:
+        pages = list(list_pages(client, OWNERS_PATH, {"limit": PAGE_SIZE}))
+    except ConnectorAuthError:
+        log.warning("source %r: no access to %s; owners stay ids", client.source, OWNERS_PATH)
+        return {}
+    names = {}
+    for o in (o for page in pages for o in page):
+        full = " ".join(p for p in (o.get("firstName"), o.get("lastName")) if p)
+        names[str(o.get("id"))] = full or str(o.get("email") or o.get("id"))
+    return names
 
 
 def history_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -222,8 +245,9 @@ def pull(client: ApiClient, entity: str, watermark: str | None) -> Pulled:
         else:
             pages = search_pages(client, object_type, modified, watermark, properties)
         results = [r for page in pages for r in page]
-        records = [record_row(r) for r in results]
-        fields = ("id", *properties)
+        owners = owner_names(client) if results else {}
+        records = [record_row(r, owners) for r in results]
+        fields = ("id", *properties, *(("owner_name",) if owners else ()))
     return Pulled(
         endpoint=path,
         records=records,

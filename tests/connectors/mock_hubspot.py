@@ -106,6 +106,13 @@ class HubSpotApi(MockApi):
             ids = {i["id"] for i in request.body["inputs"]}
             items = [deal_object(d, history) for d in self.deals if d.id in ids]
             return Response(200, {"status": "COMPLETE", "results": items})
+        if request.method == "GET" and request.path == "/crm/v3/owners":
+            owners = [
+                {"id": i, "email": f"{n.split()[0].lower()}@example.com",
+                 "firstName": n.split()[0], "lastName": n.split()[1], "archived": False}
+                for n, i in OWNER_ID.items()
+            ]  # fmt: skip
+            return Response(200, self._page(owners, request.query.get("after")))
         return Response(404, {"status": "error", "message": f"no route {request.path}"})
 
 

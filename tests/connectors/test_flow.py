@@ -28,7 +28,7 @@ from tests.connectors.server import Fault, MockApi
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.slow]
 
 OPPORTUNITY_COLUMNS = (
-    "opportunity_id, stage, amount, created_at, expected_close_date, closed_at, probability,"
+    "opportunity_id, stage, owner, amount, created_at, expected_close_date, closed_at, probability,"
     " is_open, is_won, cycle_days"
 )
 
@@ -169,7 +169,10 @@ def test_api_pull_equals_export_then_pulls_only_changes(
     assert rows_read(second, "deals") == 1
     asked = [(r.path, r.query, r.body) for r in api.log]
     if crm_name == "hubspot":
-        assert not any(r.method == "GET" for r in api.log)  # no list call: search only
+        # no list call: a search for changes, then the owners' names
+        assert {(r.method, r.path) for r in api.log if r.method == "GET"} == {
+            ("GET", "/crm/v3/owners")
+        }
         assert {r.body["filterGroups"][0]["filters"][0]["value"] for r in api.log
                 if r.path.endswith("/search")} == {mark1}  # fmt: skip
     elif crm_name == "pipedrive":

@@ -99,8 +99,9 @@ def test_hubspot_incremental_pull_uses_search_after_the_watermark(
 ) -> None:
     hubspot_api.deals, changed = changed_one(hubspot_api.deals)
     extract, _ = pull("hubspot_api", hubspot_api, monkeypatch, watermark="2026-07-07T10:20:00.000Z")
-    (call,) = hubspot_api.log
+    call, owners = hubspot_api.log
     assert (call.method, call.path) == ("POST", "/crm/v3/objects/deals/search")
+    assert (owners.method, owners.path) == ("GET", "/crm/v3/owners")
     assert call.body["filterGroups"][0]["filters"] == [
         {"propertyName": "hs_lastmodifieddate", "operator": "GT",
          "value": "2026-07-07T10:20:00.000Z"}
@@ -218,3 +219,17 @@ def test_401_names_the_source_never_the_token(
     assert f"source {fmt.removesuffix('_api')!r}" in str(e.value)
     assert f"${env}" in str(e.value) and "expired-token-xyz" not in str(e.value)
     assert len(api.log) == 1
+
+
+def test_hubspot_owner_names_and_fallback_to_ids_without_the_owners_scope(
+    hubspot_api: mock_hubspot.HubSpotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extract, _ = pull("hubspot_api", hubspot_api, monkeypatch)
+    rows = canonical(extract, "hubspot_api", hubspot_api, "opportunities")
+    assert rows.filter(pl.col("opportunity_id") == "1001").get_column("owner").item() == (
+        "Ben Okafor"
+    )
+    hubspot_api.broken["/crm/v3/owners"] = Fault(403)
+    extract, _ = pull("hubspot_api", hubspot_api, monkeypatch)
+    rows = canonical(extract, "hubspot_api", hubspot_api, "opportunities")
+    assert rows.filter(pl.col("opportunity_id") == "1001").get_column("owner").item() == "72"

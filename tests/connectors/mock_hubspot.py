@@ -70,6 +70,32 @@ def deal_object(d: Deal, with_history: bool = False) -> dict[str, Any]:
     return obj
 
 
+CONTACTS = [
+    {
+        "id": "501",
+        "properties": {
+            "hs_object_id": "501", "email": "Ada@Moss.example", "firstname": "Ada",
+            "lastname": "Moss", "phone": "+1 555 0100", "company": "Moss Ltd",
+            "hs_analytics_source": "ORGANIC_SEARCH", "hubspot_owner_id": "71",
+            "lifecyclestage": "marketingqualifiedlead",
+            "createdate": "2026-03-01T10:00:00.000Z",
+            "lastmodifieddate": "2026-03-02T10:00:00.000Z",
+        },
+    },
+    {
+        "id": "502",
+        "properties": {
+            "hs_object_id": "502", "email": "bo@lind.example", "firstname": "Bo",
+            "lastname": "Lind", "phone": None, "company": "Lind AB",
+            "hs_analytics_source": "PAID_SEARCH", "hubspot_owner_id": "73",
+            "lifecyclestage": "customer",
+            "createdate": "2026-04-01T09:00:00.000Z",
+            "lastmodifieddate": "2026-05-01T09:00:00.000Z",
+        },
+    },
+]  # fmt: skip
+
+
 class HubSpotApi(MockApi):
     def __init__(self, deals: list[Deal]) -> None:
         self.deals = deals
@@ -106,6 +132,8 @@ class HubSpotApi(MockApi):
             ids = {i["id"] for i in request.body["inputs"]}
             items = [deal_object(d, history) for d in self.deals if d.id in ids]
             return Response(200, {"status": "COMPLETE", "results": items})
+        if request.method == "GET" and request.path == "/crm/v3/objects/contacts":
+            return Response(200, self._page(CONTACTS, request.query.get("after")))
         if request.method == "GET" and request.path == "/crm/v3/owners":
             owners = [
                 {"id": i, "email": f"{n.split()[0].lower()}@example.com",

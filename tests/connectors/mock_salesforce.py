@@ -75,6 +75,28 @@ def history(d: Deal) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+LEADS = [
+    {
+        "attributes": {"type": "Lead"}, "Id": "00Q000000000001", "FirstName": "Ada",
+        "LastName": "Moss", "Company": "Moss Ltd", "Email": "ada@moss.example",
+        "Phone": "555-0100", "LeadSource": "Web", "Status": "Working - Contacted",
+        "Owner": {"attributes": {"type": "User"}, "Name": "Ana Ruiz"},
+        "CreatedDate": "2026-03-01T10:00:00.000+0000", "IsConverted": False,
+        "ConvertedDate": None, "LastModifiedDate": "2026-03-02T10:00:00.000+0000",
+        "SystemModstamp": "2026-03-02T10:00:00.000+0000",
+    },
+    {
+        "attributes": {"type": "Lead"}, "Id": "00Q000000000002", "FirstName": "Bo",
+        "LastName": "Lind", "Company": "Lind AB", "Email": "bo@lind.example", "Phone": None,
+        "LeadSource": "Partner Referral", "Status": "Closed - Converted",
+        "Owner": {"attributes": {"type": "User"}, "Name": "Chen Li"},
+        "CreatedDate": "2026-04-01T09:00:00.000+0000", "IsConverted": True,
+        "ConvertedDate": "2026-04-20", "LastModifiedDate": "2026-04-20T09:00:00.000+0000",
+        "SystemModstamp": "2026-04-20T09:00:00.000+0000",
+    },
+]  # fmt: skip
+
+
 class SalesforceApi(MockApi):
     def __init__(self, deals: list[Deal]) -> None:
         self.deals = deals
@@ -105,6 +127,8 @@ class SalesforceApi(MockApi):
             since = where.group(2).replace("Z", ".000+0000") if where else ""
             if obj.group(1) == "Opportunity":
                 records = [opportunity(d) for d in self.deals if sf_time(d.modified) > since]
+            elif obj.group(1) == "Lead":
+                records = [r for r in LEADS if r["SystemModstamp"] > since]
             elif obj.group(1) == "OpportunityHistory":
                 records = [h for d in self.deals if sf_time(d.modified) > since for h in history(d)]
             else:

@@ -70,7 +70,7 @@ class Crm:
                 format = "{self.name}_api"
                 token_env = "{self.token_env}"
                 base_url = "{api.url}"
-                timeout = 0.5
+                timeout = 1.5
                 retries = {retries}
                 backoff = 0.1
                 """)
@@ -147,7 +147,7 @@ def test_api_pull_equals_export_then_pulls_only_changes(
     crm = CRMS[crm_name]
     api: Any = request.getfixturevalue(f"{crm_name}_api")
     monkeypatch.setenv(crm.token_env, crm.token)
-    api.faults[crm.list_path] = [Fault(429, {"Retry-After": "1"}), Fault(500), Fault(delay=1.0)]
+    api.faults[crm.list_path] = [Fault(429, {"Retry-After": "1"}), Fault(500), Fault(delay=2.0)]
 
     # 1. full pull through faults and paging == the same records as export files
     api_cfg = project(tmp_path / "api", crm.api_sources(api))

@@ -57,8 +57,8 @@ def test_5xx_backs_off_exponentially(api: MockApi) -> None:
 
 
 def test_timeout_is_retried(api: MockApi) -> None:
-    api.faults["/slow"] = [Fault(delay=0.6)]
-    c, waits = client(api, timeout=0.2)
+    api.faults["/slow"] = [Fault(delay=1.5)]
+    c, waits = client(api, timeout=1.0)
     assert c.request("GET", "/slow")["path"] == "/slow"
     assert waits == [1.0]
     assert len(api.requests_to("/slow")) == 2

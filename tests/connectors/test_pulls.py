@@ -39,7 +39,7 @@ def source(fmt: str, api: MockApi, entity: str = "opportunities") -> SourceConfi
             "format": fmt,
             "token_env": TOKENS[fmt][0],
             "base_url": api.url,
-            "timeout": 0.3,
+            "timeout": 1.0,
             "retries": 3,
         }
     )
@@ -67,7 +67,7 @@ def _ids(frame: pl.DataFrame) -> dict[str, str]:
 FAULTS = [
     Fault(429, {"Retry-After": "3"}),
     Fault(500),
-    Fault(delay=0.8),  # longer than the 0.3 s timeout
+    Fault(delay=1.5),  # longer than the 1 s timeout
 ]
 
 
@@ -233,3 +233,21 @@ def test_hubspot_owner_names_and_fallback_to_ids_without_the_owners_scope(
     extract, _ = pull("hubspot_api", hubspot_api, monkeypatch)
     rows = canonical(extract, "hubspot_api", hubspot_api, "opportunities")
     assert rows.filter(pl.col("opportunity_id") == "1001").get_column("owner").item() == "72"
+
+
+@pytest.mark.parametrize("fmt", ["hubspot_api", "salesforce_api"])
+def test_leads_pull(
+    fmt: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = request.getfixturevalue(fmt.removesuffix("_api") + "_api")
+    extract, _ = pull(fmt, api, monkeypatch, entity="leads")
+    rows = canonical(extract, fmt, api, "leads")
+    assert [(i[-3:], s, e) for i, s, e in rows.select("lead_id", "stage", "email").rows()] == [
+        ("501" if fmt == "hubspot_api" else "001", "qualification", "ada@moss.example"),
+        ("502" if fmt == "hubspot_api" else "002", "won", "bo@lind.example"),
+    ]
+    assert rows.get_column("created_at").to_list()[1] == datetime(2026, 4, 1, 9)
+    assert rows.get_column("owner").to_list() == ["Ana Ruiz", "Chen Li"]
+    assert extract.watermark is not None and extract.watermark.startswith(
+        "2026-05-01" if fmt == "hubspot_api" else "2026-04-20"
+    )

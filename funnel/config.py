@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from funnel.connectors import check_source, is_api
 from funnel.errors import ConfigError
 from funnel.schema import ENTITIES, STAGES
 
@@ -122,8 +123,6 @@ class SourceConfig(_Strict):
                         f"{section}.{key}: not a field of {self.entity} "
                         f"(fields: {', '.join(fields)})"
                     )
-        from funnel.connectors import check_source, is_api
-
         problem = check_source(self.format, self.entity)
         if problem:
             raise ValueError(problem)

@@ -64,7 +64,8 @@ class ApiClient:
 
     source: str
     base_url: str
-    headers: Mapping[str, str]
+    #: Auth headers: they hold the token, so they never show in a repr.
+    headers: Mapping[str, str] = field(repr=False)
     token_env: str
     timeout: float = 30.0
     retries: int = 5

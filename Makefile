@@ -16,7 +16,7 @@ install: .venv/.installed
 
 ## run: the nightly job on the bundled sample export (funnel.toml -> data/warehouse/funnel.duckdb)
 run: install
-	.venv/bin/funnel run --config funnel.toml
+	.venv/bin/funnel run --config funnel.toml --as-of 2026-10-31
 
 ## test: lint, type-check and the whole test suite
 test: install

@@ -93,7 +93,10 @@ def run(
     from funnel.config import load_config
 
     try:
-        load_config(config)  # fail fast (exit 2) before Prefect starts
+        cfg = load_config(config)  # fail fast (exit 2) before Prefect starts
+        for source in cfg.sources:
+            if source.path:
+                cfg.source_files(source)
         from flows.nightly import nightly
         from funnel import progress
 

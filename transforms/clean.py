@@ -31,7 +31,7 @@ class CleanOptions:
 def trim_blanks(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     """Strip surrounding white space; empty strings and 'NULL'-like markers become null."""
     return frame.with_columns(
-        pl.when(pl.col(c).str.strip_chars().str.to_lowercase().is_in(["", "null", "n/a", "none"]))
+        pl.when(pl.col(c).str.strip_chars().str.to_lowercase().is_in(["", "null", "n/a"]))
         .then(None)
         .otherwise(pl.col(c).str.strip_chars())
         .alias(c)

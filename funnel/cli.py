@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from funnel.errors import ConfigError, FunnelError
@@ -107,14 +108,14 @@ def run(
             finally:
                 unsubscribe()
     except ConfigError as e:
-        console.print(f"[red]config error[/red]: {e}")
+        console.print(f"[red]config error[/red]: {escape(str(e))}")
         raise typer.Exit(2) from None
     except FunnelError as e:
-        console.print(f"[red]run failed[/red] ({type(e).__name__}): {e}")
+        console.print(f"[red]run failed[/red] ({type(e).__name__}): {escape(str(e))}")
         console.print("The published warehouse was not changed.")
         raise typer.Exit(e.exit_code) from None
     except Exception as e:
-        console.print(f"[red]run failed[/red] ({type(e).__name__}): {e}")
+        console.print(f"[red]run failed[/red] ({type(e).__name__}): {escape(str(e))}")
         console.print("The published warehouse was not changed.")
         raise typer.Exit(1) from None
     _print_summary(summary)
@@ -141,7 +142,7 @@ def serve(config: ConfigOption = Path("funnel.toml")) -> None:
     try:
         cfg = load_config(config)
     except ConfigError as e:
-        console.print(f"[red]config error[/red]: {e}")
+        console.print(f"[red]config error[/red]: {escape(str(e))}")
         raise typer.Exit(2) from None
     from prefect.schedules import Cron
 

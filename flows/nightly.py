@@ -11,20 +11,26 @@ from uuid import uuid4
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
-from funnel import alerts, progress, state, warehouse
+from funnel import alerts, connectors, progress, state, warehouse
 from funnel.config import FunnelConfig, SourceConfig, load_config
 from funnel.errors import DataQualityError, FunnelError
 from funnel.extract import Extract, extract_files
-from funnel.hygiene import CleanSource, clean_source
+from funnel.hygiene import CleanSource, clean_source, record_ids
 from funnel.quality.validate import EntityOutcome, validate_entity
 from funnel.summary import RunSummary, SourceCounts, alert_text
 
 
 @task(cache_policy=NONE)
 def extract(config: FunnelConfig, source: SourceConfig) -> Extract:
-    """Read every row of one source, keeping rows the reader cannot split."""
+    """Read every row of one source (files, or an API pull), keeping rows the reader rejects."""
     progress.step(f"extract {source.name}")
-    return extract_files(config, source)
+    if not connectors.is_api(source.format):
+        return extract_files(config, source)
+    watermark = None
+    if source.incremental:
+        with state.open_state(config.state_path) as con:
+            watermark = state.get_watermark(con, source.name, source.entity, source.format)
+    return connectors.extract_api(source, watermark)
 
 
 @task(cache_policy=NONE)
@@ -56,12 +62,25 @@ def validate(
 
 
 @task(cache_policy=NONE)
-def load(config: FunnelConfig, run_id: str, outcomes: list[EntityOutcome]) -> None:
-    """Replace each source's rows in the state file's raw tables."""
+def load(
+    config: FunnelConfig, run_id: str, outcomes: list[EntityOutcome], cleaned: list[CleanSource]
+) -> None:
+    """Replace each source's rows (an incremental pull: the pulled records' rows) and advance
+    the API sources' watermarks, in one transaction."""
     progress.step("load")
     with state.open_state(config.state_path) as con:
         con.begin()
-        state.load_rows(con, run_id, outcomes, [s.name for s in config.sources])
+        state.load_rows(
+            con,
+            run_id,
+            outcomes,
+            [s.name for s in config.sources],
+            {c.source.name: record_ids(c) for c in cleaned if c.extract.incremental},
+        )
+        for c in cleaned:
+            if c.extract.watermark is not None:
+                s = c.source
+                state.set_watermark(con, run_id, s.name, s.entity, s.format, c.extract.watermark)
         state.finish_run(con, run_id, "published", 0)
         con.commit()
 
@@ -109,7 +128,7 @@ def nightly(config_path: str, as_of: date | None = None) -> RunSummary:
         extracts = [extract(config, s) for s in config.sources]
         cleaned = [clean(config, s, e) for s, e in zip(config.sources, extracts, strict=True)]
         outcomes = validate(config, run_id, day, cleaned)
-        load(config, run_id, outcomes)
+        load(config, run_id, outcomes, cleaned)
         checked = RunSummary.of(run_id, day, "published", outcomes, [])
         if checked.warned_share > config.alerts.warn_share:
             # before the models run, so the published pipeline_runs counts this alert

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from funnel.connectors import check_source, is_api
 from funnel.errors import ConfigError
 from funnel.schema import ENTITIES, STAGES
 
@@ -83,6 +84,14 @@ class SourceConfig(_Strict):
     # API sources
     token_env: str | None = None
     base_url: str | None = None
+    #: Seconds each API call may take; then it is retried like a 5xx.
+    timeout: float = Field(default=30.0, gt=0)
+    #: Retries of one API call on 429, 5xx and timeouts (with backoff, honouring Retry-After).
+    retries: int = Field(default=5, ge=0, le=20)
+    #: Seconds before the first retry without Retry-After; doubles each time, at most 30 s.
+    backoff: float = Field(default=1.0, ge=0)
+    #: API sources: after the first pull, ask only for records changed since the last one.
+    incremental: bool = True
 
     @field_validator("encoding")
     @classmethod
@@ -119,8 +128,19 @@ class SourceConfig(_Strict):
                         f"{section}.{key}: not a field of {self.entity} "
                         f"(fields: {', '.join(fields)})"
                     )
-        if self.format == "csv" and not self.path:
-            raise ValueError("path is required for format = 'csv'")
+        problem = check_source(self.format, self.entity)
+        if problem:
+            raise ValueError(problem)
+        if is_api(self.format):
+            if not self.token_env:
+                raise ValueError(
+                    f"token_env is required for format = {self.format!r} (the name of the "
+                    "environment variable that holds the API token)"
+                )
+            if self.path:
+                raise ValueError(f"path is not used by format = {self.format!r} (an API source)")
+        elif not self.path:
+            raise ValueError(f"path is required for format = {self.format!r}")
         return self
 
     @property

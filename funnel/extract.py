@@ -23,6 +23,10 @@ class Extract:
     #: Structurally broken rows: `_file`, `_line`, `check`, `reason`, `original_row`.
     rejects: pl.DataFrame
     files: tuple[str, ...]
+    #: API sources: the watermark this pull reached (stored when the run loads).
+    watermark: str | None = None
+    #: API sources: True when only records changed since the last watermark were pulled.
+    incremental: bool = False
 
     @property
     def rows_read(self) -> int:

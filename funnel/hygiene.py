@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from funnel.config import FunnelConfig, SourceConfig
+from funnel.connectors import effective_mapping
 from funnel.errors import ConfigError
 from funnel.extract import Extract
 from funnel.schema import ENTITIES
@@ -32,9 +33,11 @@ class CleanSource:
 def clean_source(config: FunnelConfig, source: SourceConfig, extract: Extract) -> CleanSource:
     """Map, clean and deduplicate one source. A mapped column absent from the file: ConfigError."""
     entity = ENTITIES[source.entity]
-    mapped = to_canonical(extract.rows, entity, source.columns, source.constants)
+    header = [c for c in extract.rows.columns if not c.startswith("_")]
+    mapping = effective_mapping(source, header)
+    frame = mapping.prepare(extract.rows) if mapping.prepare else extract.rows
+    mapped = to_canonical(frame, entity, mapping.columns, source.constants)
     if mapped.absent_columns:
-        header = [c for c in extract.rows.columns if not c.startswith("_")]
         raise ConfigError(
             f"{config.config_path}: sources[{source.name}].columns: "
             + ", ".join(repr(c) for c in mapped.absent_columns)
@@ -44,9 +47,32 @@ def clean_source(config: FunnelConfig, source: SourceConfig, extract: Extract) -
         date_formats=source.date_formats,
         timezone=config.warehouse.timezone,
         decimal_comma=source.decimal_comma,
-        probability_scale=source.probability_scale,
-        stages=source.stages,
+        probability_scale=mapping.probability_scale,
+        stages=mapping.stages,
     )
     cleaned = clean(mapped.frame, entity, options)
+    if mapping.closed_at_from_close_date and "closed_at" in entity.fields:
+        cleaned = closed_at_from_close_date(cleaned)
     kept, superseded = dedupe(cleaned, entity)
     return CleanSource(source, extract, kept, superseded, mapped.missing_required)
+
+
+def closed_at_from_close_date(frame: pl.DataFrame) -> pl.DataFrame:
+    """A won or lost record without `closed_at` was closed on its close date (Salesforce,
+    HubSpot: the close date is the expected one while open, the actual one once closed)."""
+    closed = pl.col("stage").is_in(["won", "lost"]) & pl.col("closed_at").is_null()
+    return frame.with_columns(
+        pl.when(closed)
+        .then(pl.col("expected_close_date").cast(pl.Datetime("us")))
+        .otherwise(pl.col("closed_at"))
+        .alias("closed_at")
+    )
+
+
+def record_ids(cleaned: CleanSource) -> list[str]:
+    """The ids of the records a source brought this run (loaded or quarantined alike): what an
+    incremental pull replaces. Stage history rows belong to their opportunity (or lead)."""
+    entity = ENTITIES[cleaned.source.entity]
+    key = [entity.id_field] if entity.id_field else list(entity.one_of)
+    ids = cleaned.rows.select(pl.coalesce(key).alias("id")).get_column("id").drop_nulls()
+    return sorted(set(ids.to_list()))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -26,6 +26,9 @@ LOG_DDL = (
         run_id varchar, source varchar, entity varchar, "check" varchar, column_name varchar,
         severity varchar, rows_checked bigint, rows_failed bigint, passed boolean,
         checked_at timestamp)""",
+    """create table if not exists state_watermarks (
+        source varchar primary key, entity varchar, format varchar, watermark varchar,
+        run_id varchar, updated_at timestamp)""",
     """create table if not exists log_dq_quarantine (
         run_id varchar, source varchar, entity varchar, source_file varchar, source_line bigint,
         reasons varchar, checks varchar[], original_row varchar, quarantined_at timestamp)""",
@@ -135,18 +138,53 @@ def record_quality(
             )
 
 
+def get_watermark(con: duckdb.DuckDBPyConnection, source: str, entity: str, fmt: str) -> str | None:
+    """The source's last loaded watermark; None (a full pull is due) when there is none, when
+    the source now has another entity or format, or when its raw rows are gone."""
+    row = con.execute(
+        "select watermark from state_watermarks where source = ? and entity = ? and format = ?",
+        [source, entity, fmt],
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    (loaded,) = con.execute(
+        f"select count(*) from {raw_table_name(entity)} where source_system = ?", [source]
+    ).fetchone() or (0,)
+    return str(row[0]) if loaded else None
+
+
+def set_watermark(
+    con: duckdb.DuckDBPyConnection, run_id: str, source: str, entity: str, fmt: str, mark: str
+) -> None:
+    con.execute(
+        "insert or replace into state_watermarks values (?, ?, ?, ?, ?, ?)",
+        [source, entity, fmt, mark, run_id, now()],
+    )
+
+
+def upsert_key(entity: str) -> str:
+    """What identifies a record's rows when an incremental pull replaces them."""
+    id_field = ENTITIES[entity].id_field
+    return id_field or "coalesce(opportunity_id, lead_id)"
+
+
 def load_rows(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
     outcomes: Iterable[EntityOutcome],
     configured_sources: Iterable[str],
+    incremental: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
     """Replace each source's rows in its raw table with this run's rows.
 
     Rows of sources no longer in the config are dropped, so the state mirrors the config and a
-    second run over the same files leaves the same rows (no duplicates).
+    second run over the same files leaves the same rows (no duplicates). A source named in
+    `incremental` (an API pull of changes only) keeps its other rows: only the rows of the
+    records it pulled (ids given) are replaced.
     """
+    incremental = incremental or {}
     keep = list(configured_sources)
+    con.execute("delete from state_watermarks where not list_contains(?, source)", [keep])
     for entity in ENTITIES.values():
         con.execute(
             f"delete from {raw_table_name(entity.name)} where not list_contains(?, source_system)",
@@ -165,6 +203,13 @@ def load_rows(
                 pl.col("_line").alias("source_line"),
                 pl.lit(run_id).alias("run_id"),
             )
-            con.execute(f"delete from {table} where source_system = ?", [s.source])
+            if s.source in incremental:
+                con.execute(
+                    f"delete from {table} where source_system = ?"
+                    f" and list_contains(?, {upsert_key(entity.name)})",
+                    [s.source, list(incremental[s.source])],
+                )
+            else:
+                con.execute(f"delete from {table} where source_system = ?", [s.source])
             cols = ", ".join([*entity.fields, *lineage])
             con.execute(f"insert into {table} ({cols}) select {cols} from rows")

@@ -1,0 +1,173 @@
+"""CRM connectors: the registry of `format` names, preset merging, and API extraction.
+
+A file format with a preset (`salesforce`, `hubspot`, `pipedrive`) reads CSV like `csv` and
+brings the CRM's column names, stage labels and probability scale; an API format
+(`salesforce_api`, `hubspot_api`, `pipedrive_api`) pulls over HTTP and brings the same preset.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from funnel.connectors import hubspot, pipedrive, salesforce
+from funnel.connectors.base import Connector, Preset, ProbabilityScale, text_frame
+from funnel.connectors.http import ApiClient, ConnectorAuthError, ConnectorError
+from funnel.errors import ConfigError
+
+if TYPE_CHECKING:
+    from funnel.config import SourceConfig
+    from funnel.extract import Extract
+
+__all__ = [
+    "FORMATS",
+    "ConnectorAuthError",
+    "ConnectorError",
+    "EffectiveMapping",
+    "effective_mapping",
+    "extract_api",
+    "is_api",
+]
+
+_CSV = Connector(format="csv", presets={})
+
+#: Every `format` a source may name.
+FORMATS: dict[str, Connector] = {
+    c.format: c
+    for c in (
+        _CSV,
+        salesforce.EXPORT,
+        salesforce.API,
+        hubspot.EXPORT,
+        hubspot.API,
+        pipedrive.EXPORT,
+        pipedrive.API,
+    )
+}
+
+
+def is_api(fmt: str) -> bool:
+    """True for a format that pulls over HTTP instead of reading files."""
+    connector = FORMATS.get(fmt)
+    return connector is not None and connector.is_api
+
+
+def check_source(fmt: str, entity: str) -> str | None:
+    """Why a (format, entity) pair is not usable, or None when it is (for the config check)."""
+    connector = FORMATS.get(fmt)
+    if connector is None:
+        return f"unknown format {fmt!r}; known formats: {', '.join(FORMATS)}"
+    if connector.format != "csv" and entity not in connector.presets:
+        return (
+            f"format {fmt!r} does not provide {entity}; it provides: "
+            f"{', '.join(connector.entities)}"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class EffectiveMapping:
+    """A source's mapping after its preset: the user's keys win over the preset's."""
+
+    columns: dict[str, str]
+    stages: dict[str, str]
+    probability_scale: ProbabilityScale
+    closed_at_from_close_date: bool
+    prepare: Callable[[pl.DataFrame], pl.DataFrame] | None
+
+
+def _first_present(header: list[str], names: tuple[str, ...]) -> str | None:
+    folded = {h.strip().casefold(): h for h in header}
+    for name in names:
+        if name in header:
+            return name
+        if name.strip().casefold() in folded:
+            return folded[name.strip().casefold()]
+    return None
+
+
+def merge_preset(
+    preset: Preset | None,
+    header: list[str],
+    columns: Mapping[str, str],
+    stages: Mapping[str, str],
+    probability_scale: ProbabilityScale,
+) -> EffectiveMapping:
+    """Preset defaults under the user's `columns`, `stages` and `probability_scale`."""
+    if preset is None:
+        return EffectiveMapping(dict(columns), dict(stages), probability_scale, False, None)
+    merged_columns: dict[str, str] = {}
+    for field_name, names in preset.columns.items():
+        found = _first_present(header, names)
+        if found is not None:
+            merged_columns[field_name] = found
+    merged_columns.update(columns)
+    merged_stages = {**preset.stages, **stages}
+    scale = probability_scale if probability_scale != "auto" else preset.probability_scale
+    return EffectiveMapping(
+        merged_columns, merged_stages, scale, preset.closed_at_from_close_date, preset.prepare
+    )
+
+
+def effective_mapping(source: SourceConfig, header: list[str]) -> EffectiveMapping:
+    """The mapping a source's rows are read with: its preset (if any) under its own keys."""
+    connector = FORMATS[source.format]
+    preset = connector.presets.get(source.entity)
+    return merge_preset(preset, header, source.columns, source.stages, source.probability_scale)
+
+
+def api_token(source: SourceConfig) -> str:
+    """The token from the environment variable the source names; ConfigError when unset."""
+    assert source.token_env is not None
+    token = os.environ.get(source.token_env, "")
+    if not token:
+        raise ConfigError(
+            f"sources[{source.name}].token_env: environment variable ${source.token_env} "
+            "is not set (it must hold the API token)"
+        )
+    return token
+
+
+def extract_api(
+    source: SourceConfig,
+    watermark: str | None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Extract:
+    """Pull one API source into an Extract (a full pull when `watermark` is None)."""
+    from funnel.extract import REJECT_SCHEMA, Extract
+
+    connector = FORMATS[source.format]
+    assert connector.pull is not None and connector.auth_headers is not None
+    base_url = source.base_url or connector.default_base_url
+    if not base_url:
+        raise ConfigError(f"sources[{source.name}].base_url: required for {source.format}")
+    with ApiClient(
+        source=source.name,
+        base_url=base_url,
+        headers=connector.auth_headers(api_token(source)),
+        token_env=source.token_env or "",
+        timeout=source.timeout,
+        retries=source.retries,
+        backoff=source.backoff,
+        sleep=sleep,
+    ) as client:
+        pulled = connector.pull(client, source.entity, watermark)
+    rows = text_frame(pulled.records, pulled.fields)
+    rows = rows.with_row_index("_rid").with_columns(
+        pl.col("_rid").cast(pl.Int64),
+        pl.lit(pulled.endpoint).alias("_file"),
+        (pl.col("_rid").cast(pl.Int64) + 1).alias("_line"),
+    )
+    return Extract(
+        source=source.name,
+        rows=rows,
+        rejects=pl.DataFrame(schema=REJECT_SCHEMA),
+        files=(pulled.endpoint,),
+        watermark=pulled.watermark,
+        incremental=pulled.incremental,
+    )

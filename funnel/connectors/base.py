@@ -1,0 +1,119 @@
+"""What every CRM connector provides: export presets per entity, and an API puller."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import polars as pl
+
+from funnel.connectors.http import ApiClient
+
+ProbabilityScale = Literal["auto", 1, 100]
+
+
+@dataclass(frozen=True)
+class Preset:
+    """How one CRM spells one entity, in its CSV exports and in its API records.
+
+    `columns` gives every canonical field the column names the CRM uses for it, the export
+    label first, then API field names; the first one present in the header is used.
+    """
+
+    columns: Mapping[str, tuple[str, ...]]
+    stages: Mapping[str, str] = field(default_factory=dict)
+    probability_scale: ProbabilityScale = "auto"
+    #: The CRM's close date is the expected one while open and the actual one once closed
+    #: (Salesforce, HubSpot): a won or lost record without `closed_at` takes it.
+    closed_at_from_close_date: bool = False
+    #: Text-level fix-ups before mapping (e.g. Pipedrive: a won deal's stage is its status).
+    prepare: Callable[[pl.DataFrame], pl.DataFrame] | None = None
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """What one API pull returned, before it becomes an Extract."""
+
+    #: The endpoint path the records came from (no host, no query, no token).
+    endpoint: str
+    records: list[dict[str, Any]]
+    #: Field names asked for (columns of the frame even when no record came back).
+    fields: tuple[str, ...]
+    #: The new watermark (the API's own spelling of the latest change seen).
+    watermark: str | None
+    #: True when only records changed since the previous watermark were asked for.
+    incremental: bool
+
+
+#: An API puller: (client, entity, previous watermark or None for a full pull) -> Pulled.
+Puller = Callable[[ApiClient, str, str | None], Pulled]
+
+
+@dataclass(frozen=True)
+class Connector:
+    """One `format`: the presets it brings and, for an API format, how to pull."""
+
+    format: str
+    presets: Mapping[str, Preset]
+    pull: Puller | None = None
+    default_base_url: str | None = None
+    auth_headers: Callable[[str], dict[str, str]] | None = None
+
+    @property
+    def is_api(self) -> bool:
+        return self.pull is not None
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        return tuple(self.presets)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def as_text(value: Any) -> str | None:
+    """An API value as the text a CSV export would hold."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value, sort_keys=True)
+
+
+def flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested objects become dotted names: {"Owner": {"Name": "x"}} -> {"Owner.Name": "x"}."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if key == "attributes" and isinstance(value, Mapping):  # Salesforce type/url metadata
+            continue
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+def text_frame(records: Iterable[Mapping[str, Any]], fields: Iterable[str]) -> pl.DataFrame:
+    """Records as a frame of text columns: the asked-for fields first, then any others."""
+    rows = [flatten(r) for r in records]
+    names = list(dict.fromkeys([*fields, *(k for r in rows for k in r)]))
+    return pl.DataFrame(
+        {n: [as_text(r.get(n)) for r in rows] for n in names},
+        schema=dict.fromkeys(names, pl.String),
+    )
+
+
+def latest(values: Iterable[str | None], current: str | None) -> str | None:
+    """The largest of the values and the current watermark (same-format ISO text sorts)."""
+    seen = [v for v in values if v]
+    if current:
+        seen.append(current)
+    return max(seen) if seen else None

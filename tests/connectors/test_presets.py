@@ -1,0 +1,205 @@
+"""Export files in each CRM's own header spelling load with the preset alone."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from funnel.config import FunnelConfig, load_config
+from funnel.connectors import FORMATS, merge_preset
+from funnel.connectors.salesforce import PRESETS as SF_PRESETS
+from funnel.errors import ConfigError
+from funnel.extract import extract_files
+from funnel.hygiene import clean_source
+from tests.connectors import mock_hubspot, mock_pipedrive, mock_salesforce
+from tests.connectors.records import deals
+
+STAGES = {
+    "1001": "won",
+    "1002": "lost",
+    "1003": "negotiation",
+    "1004": "proposal",
+    "1005": "qualification",
+    "1006": "won",
+    "1007": "prospecting",
+}
+
+
+def load(tmp_path: Path, fmt: str, entity: str, file: str, extra: str = "") -> pl.DataFrame:
+    """Clean one export source configured with nothing but name, entity, format and path."""
+    cfg = tmp_path / "funnel.toml"
+    cfg.write_text(
+        textwrap.dedent(f"""
+        [[sources]]
+        name = "crm"
+        entity = "{entity}"
+        format = "{fmt}"
+        path = "{file}"
+        """)
+        + textwrap.dedent(extra)
+    )
+    config = load_config(cfg)
+    source = config.sources[0]
+    cleaned = clean_source(config, source, extract_files(config, source))
+    assert cleaned.missing_required == ()
+    return cleaned.rows
+
+
+def stages_by_id(rows: pl.DataFrame) -> dict[str, str]:
+    return {i[-4:]: s for i, s in rows.select("opportunity_id", "stage").iter_rows()}
+
+
+def test_salesforce_report_exports(tmp_path: Path) -> None:
+    mock_salesforce.write_opportunities_report(tmp_path / "opps.csv", deals())
+    rows = load(tmp_path, "salesforce", "opportunities", "opps.csv")
+    assert stages_by_id(rows) == STAGES
+    d = rows.filter(pl.col("opportunity_id") == "0061003").row(0, named=True)
+    assert d["probability"] == 0.6  # "Probability (%)" 60 on a 0-100 scale
+    assert (d["amount"], d["account"], d["owner"]) == (30000, "Account 3", "Ana Ruiz")
+    assert d["stage_label"] == "Negotiation/Review" and d["closed_at"] is None
+    assert d["expected_close_date"] == date(2026, 11, 30)
+    won = rows.filter(pl.col("opportunity_id") == "0061006").row(0, named=True)
+    assert won["closed_at"] == datetime(2026, 6, 19)  # a closed deal's Close Date
+
+    mock_salesforce.write_history_report(tmp_path / "hist.csv", deals())
+    hist = load(tmp_path, "salesforce", "stage_history", "hist.csv")
+    assert hist.height == sum(len(d.history) for d in deals())
+    assert hist.filter(pl.col("opportunity_id") == "0061002").get_column("stage").to_list() == [
+        "prospecting", "qualification", "lost"
+    ]  # fmt: skip
+
+
+def test_salesforce_data_export_spells_fields_by_api_name(tmp_path: Path) -> None:
+    mock_salesforce.write_data_export_leads(tmp_path / "Lead.csv")
+    rows = load(tmp_path, "salesforce", "leads", "Lead.csv")
+    assert rows.select("lead_id", "stage", "source", "company").rows() == [
+        ("00Q000000000001", "qualification", "Web", "Moss Ltd"),
+        ("00Q000000000002", "won", "Partner Referral", "Lind AB"),
+    ]
+    assert rows.get_column("created_at").to_list()[0] == datetime(2026, 3, 1, 10)
+    assert rows.get_column("converted_at").to_list()[1] == datetime(2026, 4, 20)
+
+
+def test_hubspot_exports(tmp_path: Path) -> None:
+    mock_hubspot.write_deals_export(tmp_path / "deals.csv", deals())
+    rows = load(tmp_path, "hubspot", "opportunities", "deals.csv")
+    assert stages_by_id(rows) == STAGES
+    d = rows.filter(pl.col("opportunity_id") == "1004").row(0, named=True)
+    assert d["probability"] == 0.4  # 0-1 scale kept
+    assert (d["stage_label"], d["owner"], d["currency"]) == (
+        "Decision Maker Bought-In", "Ben Okafor", "EUR"
+    )  # fmt: skip
+    lost = rows.filter(pl.col("opportunity_id") == "1002").row(0, named=True)
+    assert lost["lost_reason"] == "Price" and lost["closed_at"] == datetime(2026, 2, 14)
+
+    mock_hubspot.write_contacts_export(tmp_path / "contacts.csv")
+    leads = load(tmp_path, "hubspot", "leads", "contacts.csv")
+    assert leads.select("lead_id", "stage", "email", "source").rows() == [
+        ("501", "qualification", "ada@moss.example", "Organic Search"),
+        ("502", "won", "bo@lind.example", "Paid Search"),
+    ]
+
+
+def test_pipedrive_export_reads_status_before_stage(tmp_path: Path) -> None:
+    mock_pipedrive.write_deals_export(tmp_path / "deals.csv", deals())
+    rows = load(tmp_path, "pipedrive", "opportunities", "deals.csv")
+    assert stages_by_id(rows) == STAGES
+    won = rows.filter(pl.col("opportunity_id") == "1006").row(0, named=True)
+    assert won["stage_label"] == "Won"  # its "Deal - Stage" still says Negotiations Started
+    assert won["closed_at"] == datetime(2026, 6, 19, 12) and won["probability"] == 1.0
+    open_deal = rows.filter(pl.col("opportunity_id") == "1003").row(0, named=True)
+    assert open_deal["stage_label"] == "Negotiations Started"
+    assert open_deal["probability"] == 0.6 and open_deal["currency"] == "EUR"
+
+
+def test_user_columns_stages_and_scale_override_the_preset(tmp_path: Path) -> None:
+    mock_hubspot.write_deals_export(tmp_path / "deals.csv", deals())
+    rows = load(
+        tmp_path,
+        "hubspot",
+        "opportunities",
+        "deals.csv",
+        """
+        probability_scale = 100
+        [sources.columns]
+        account = "Deal Name"
+        [sources.stages]
+        "Contract Sent" = "proposal"
+        """,
+    )
+    d = rows.filter(pl.col("opportunity_id") == "1003").row(0, named=True)
+    assert (d["stage"], d["account"], d["probability"]) == ("proposal", "Deal 3", 0.006)
+
+
+def test_merge_preset_picks_the_first_spelling_present() -> None:
+    preset = SF_PRESETS["opportunities"]
+    by_label = merge_preset(preset, ["Opportunity ID", "Stage", "Id"], {}, {}, "auto")
+    by_api = merge_preset(preset, ["Id", "StageName", "Owner.Name"], {"amount": "Net"}, {}, 1)
+    assert by_label.columns == {"opportunity_id": "Opportunity ID", "stage": "Stage"}
+    assert by_api.columns == {
+        "opportunity_id": "Id",
+        "stage": "StageName",
+        "owner": "Owner.Name",
+        "amount": "Net",
+    }
+    assert (by_label.probability_scale, by_api.probability_scale) == (100, 1)
+    assert by_label.stages["Closed Won"] == "won"
+
+
+def _config_error(tmp_path: Path, body: str) -> str:
+    cfg = tmp_path / "funnel.toml"
+    cfg.write_text(textwrap.dedent(body))
+    with pytest.raises(ConfigError) as e:
+        load_config(cfg)
+    return str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            'name = "x"\nentity = "leads"\nformat = "zoho"\npath = "a.csv"',
+            "sources[x]: unknown format 'zoho'; known formats: csv, salesforce, salesforce_api,"
+            " hubspot, hubspot_api, pipedrive, pipedrive_api",
+        ),
+        (
+            'name = "x"\nentity = "opportunities"\nformat = "hubspot_api"',
+            "sources[x]: token_env is required for format = 'hubspot_api'",
+        ),
+        (
+            'name = "x"\nentity = "leads"\nformat = "pipedrive"\npath = "a.csv"',
+            "sources[x]: format 'pipedrive' does not provide leads; it provides: opportunities",
+        ),
+        (
+            'name = "x"\nentity = "leads"\nformat = "salesforce"',
+            "sources[x]: path is required for format = 'salesforce'",
+        ),
+    ],
+)
+def test_config_rejects_unknown_formats_and_missing_keys(
+    tmp_path: Path, body: str, message: str
+) -> None:
+    assert message in _config_error(tmp_path, "[[sources]]\n" + body)
+
+
+def test_every_api_format_brings_the_export_presets() -> None:
+    for crm in ("salesforce", "hubspot", "pipedrive"):
+        export, api = FORMATS[crm], FORMATS[f"{crm}_api"]
+        assert api.is_api and not export.is_api
+        assert set(export.entities) <= set(api.entities)
+
+
+def test_config_keeps_api_options(tmp_path: Path) -> None:
+    cfg = tmp_path / "funnel.toml"
+    cfg.write_text(
+        '[[sources]]\nname = "hs"\nentity = "opportunities"\nformat = "hubspot_api"\n'
+        'token_env = "HS"\ntimeout = 5\nretries = 2\nincremental = false\n'
+    )
+    s: FunnelConfig = load_config(cfg)
+    src = s.sources[0]
+    assert (src.token_env, src.timeout, src.retries, src.incremental) == ("HS", 5, 2, False)
+    assert src.base_url is None  # the connector's default (https://api.hubapi.com) is used

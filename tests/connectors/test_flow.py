@@ -117,7 +117,13 @@ def query(path: Path, sql: str) -> pl.DataFrame:
 def published(folder: Path) -> dict[str, pl.DataFrame]:
     wh = folder / "wh" / "funnel.duckdb"
     return {
-        "funnel_metrics_daily": query(wh, "select * from funnel_metrics_daily order by all"),
+        # The as-of day: past days' weighted pipeline also reads stage history, which the API
+        # pulls and the export fixtures do not carry.
+        "funnel_metrics_daily": query(
+            wh,
+            "select * from funnel_metrics_daily"
+            " where day = (select max(day) from funnel_metrics_daily) order by all",
+        ),
         "opportunities": query(
             wh, f"select {OPPORTUNITY_COLUMNS} from opportunities order by opportunity_id"
         ),

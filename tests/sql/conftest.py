@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from funnel import sqlmodels
+from funnel.config import DEFAULT_STAGE_PROBABILITY
 from funnel.schema import ENTITIES, raw_table_ddl
 
 LOG_DDL = (
@@ -33,16 +34,7 @@ LOG_DDL = (
 )
 
 #: The defaults of funnel.config (ForecastConfig, QualificationConfig), as the pipeline passes them.
-STAGE_PROBABILITY: dict[str, float] = {
-    "prospecting": 0.05,
-    "qualification": 0.10,
-    "meeting": 0.20,
-    "proposal": 0.40,
-    "negotiation": 0.60,
-    "won": 1.0,
-    "lost": 0.0,
-    "post_sale": 1.0,
-}
+STAGE_PROBABILITY: dict[str, float] = dict(DEFAULT_STAGE_PROBABILITY)
 QUALIFICATION: dict[str, str] = {
     "budget_min": "10000.0",
     "authority_roles": "decision_maker,economic_buyer,executive",

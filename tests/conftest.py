@@ -11,6 +11,22 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 SAMPLE = REPO / "data" / "sample"
+#: The published tables CONTRACT.md names (analysts build on these names).
+CONTRACT_TABLES = (
+    "leads",
+    "opportunities",
+    "funnel_daily",
+    "funnel_metrics_daily",
+    "owner_metrics_daily",
+    "source_metrics_daily",
+    "stage_conversion",
+    "stage_transitions",
+    "pipeline_forecast",
+    "lead_qualification",
+    "dq_results",
+    "dq_quarantine",
+    "pipeline_runs",
+)
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 

@@ -16,26 +16,11 @@ import pytest
 
 from flows.nightly import nightly
 from funnel.errors import DataQualityError
-from tests.conftest import REPO, SAMPLE
+from tests.conftest import CONTRACT_TABLES, REPO, SAMPLE
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
 AS_OF = date(2026, 10, 31)
-CONTRACT_TABLES = (
-    "leads",
-    "opportunities",
-    "funnel_daily",
-    "funnel_metrics_daily",
-    "owner_metrics_daily",
-    "source_metrics_daily",
-    "stage_conversion",
-    "stage_transitions",
-    "pipeline_forecast",
-    "lead_qualification",
-    "dq_results",
-    "dq_quarantine",
-    "pipeline_runs",
-)
 
 
 @pytest.fixture

@@ -10,22 +10,9 @@ import pytest
 
 from funnel import sqlmodels
 from funnel.sqlmodels import Model, ModelError
+from tests.conftest import CONTRACT_TABLES
 
-MARTS = {
-    "leads",
-    "opportunities",
-    "funnel_daily",
-    "funnel_metrics_daily",
-    "owner_metrics_daily",
-    "source_metrics_daily",
-    "stage_conversion",
-    "stage_transitions",
-    "pipeline_forecast",
-    "lead_qualification",
-    "dq_results",
-    "dq_quarantine",
-    "pipeline_runs",
-}
+MARTS = set(CONTRACT_TABLES)
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

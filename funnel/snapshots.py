@@ -190,4 +190,3 @@ def record_load(con: duckdb.DuckDBPyConnection, run_id: str, as_of: date) -> int
         "insert into state_loads values (?, ?, ?, ?, ?)", [seq, run_id, as_of, now(), written]
     )
     return written
-

@@ -12,7 +12,7 @@ import pytest
 from flows.nightly import nightly
 from flows.rebuild import rebuild
 from funnel.errors import ConfigError
-from tests.integration.ops_helpers import query
+from tests.integration.ops_helpers import published_tables, query
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
 
@@ -231,23 +231,14 @@ def test_snapshot_only_export_gets_its_moves_and_rebuilds_the_same(tmp_path: Pat
     assert query(
         state_file, "select snapshot_rows from state_loads order by load_seq desc limit 1"
     ) == [(0,)]
-    before = _tables(warehouse)
+    before = published_tables(warehouse)
 
     summary = rebuild(config_path=str(project / "funnel.toml"))
     assert (summary.status, summary.as_of) == ("published", D3)
-    after = _tables(warehouse, skip_run=summary.run_id)
+    after = published_tables(warehouse, skip_run=summary.run_id)
     assert after == before
     assert query(
         warehouse, f"select status, rows_read from pipeline_runs where run_id = '{summary.run_id}'"
     ) == [("published", 0)]
     with pytest.raises(ConfigError, match="before 2026-10-31"):
         rebuild(config_path=str(project / "funnel.toml"), as_of=D2)
-
-
-def _tables(warehouse: Path, skip_run: str = "") -> dict[str, list[tuple[object, ...]]]:
-    """Every published table's rows; pipeline_runs without the rebuild's own row."""
-    out = {}
-    for (name,) in query(warehouse, "select table_name from duckdb_tables() order by 1"):
-        where = f"where run_id <> '{skip_run}'" if name == "pipeline_runs" else ""
-        out[str(name)] = query(warehouse, f"select * from {name} {where} order by all")
-    return out

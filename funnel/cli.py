@@ -123,7 +123,10 @@ def rebuild(
 ) -> None:
     """Rebuild and publish every model from the stored state, with no new extract."""
     day = _as_of(as_of)
-    _load(config)  # exit 2 on a bad config before Prefect starts
+    cfg = _load(config)  # exit 2 on a bad config or nothing stored, before Prefect starts
+    if not cfg.state_path.is_file():
+        console.print(f"[red]nothing to rebuild[/red]: {cfg.state_path} does not exist (no run)")
+        raise typer.Exit(2)
     try:
         from flows.rebuild import rebuild as rebuild_flow
 

@@ -16,7 +16,9 @@
 --   disappears and comes back in the same stage has no new entry.
 --   entered_at of a stage start:
 --     first seen (is_first_seen): the moment int_records__current would give that state (won /
---       lost / post_sale opportunity: closed_at, else created_at; open opportunity: created_at;
+--       lost / post_sale opportunity: closed_at - or the close date a later snapshot of the same
+--       stage run shows, when a past day's run had it hidden - else created_at; open
+--       opportunity: created_at;
 --       lead in prospecting: created_at; lead in a later stage: updated_at when not before
 --       created_at, else unknown);
 --     a change seen between two runs (previous present day p, this day d): the record's own
@@ -197,6 +199,7 @@ states as (
                 then lead_states.updated_at
         end as first_seen_at,
         opportunity_states.closed_at,
+        coalesce(not opportunity_states.is_open, false) as is_closed_opportunity,
         case
             when opportunity_states.opportunity_id is not null then opportunity_states.updated_at
             else lead_states.updated_at
@@ -218,17 +221,44 @@ states as (
 
 ),
 
-present_runs as (
+present_days as (
 
     select
         record_id,
         snapshot_day,
+        stage,
+        closed_at,
         lag(stage) over by_record as previous_stage,
         lag(snapshot_day) over by_record as previous_day
 
     from states
     where present
     window by_record as (partition by record_id order by snapshot_day)
+
+),
+
+numbered as (
+
+    select
+        *,
+        count(*) filter (where stage is distinct from previous_stage) over (
+            partition by record_id
+            order by snapshot_day
+            rows between unbounded preceding and current row
+        ) as stage_run
+
+    from present_days
+
+),
+
+present_runs as (
+
+    select
+        *,
+        -- a close date known later in the same stage run (hidden on a past day's backfill run)
+        max(closed_at) over (partition by record_id, stage_run) as run_closed_at
+
+    from numbered
 
 ),
 
@@ -257,6 +287,10 @@ final as (
             when not states.present
                 or states.stage is not distinct from present_runs.previous_stage
                 then null
+            when present_runs.previous_day is null and states.is_closed_opportunity
+                then coalesce(
+                    states.closed_at, present_runs.run_closed_at, states.first_seen_at
+                )
             when present_runs.previous_day is null
                 then states.first_seen_at
             when

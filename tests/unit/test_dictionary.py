@@ -138,6 +138,12 @@ def test_a_table_without_a_dictionary_file_fails_with_a_template(tmp_path: Path)
 def test_every_mart_has_a_dictionary_file_and_nothing_else_does() -> None:
     marts = {m.name for m in sqlmodels.discover() if m.is_mart}
     docs = dictionary.load_all()
+    missing = sorted(marts - set(docs))
+    assert not missing, (
+        "add "
+        + ", ".join(f"sql/marts/{m}.yml" for m in missing)
+        + (" (description, columns: every column in table order; see funnel/dictionary.py)")
+    )
     assert set(docs) == marts
     assert set(CONTRACT_TABLES) <= marts
     for doc in docs.values():

@@ -46,7 +46,7 @@ APPEND_SQL = f"""
 insert into state_snapshots
 with
 
-loaded as (
+loaded as materialized (
 
     select
         'lead' as kind,
@@ -86,7 +86,7 @@ loaded as (
 
 ),
 
-latest as (
+latest as materialized (
 
     select {_COLUMNS}
     from state_snapshots
@@ -106,8 +106,7 @@ changed as (
     where
         latest.id is null
         or not latest.present
-        or row({", ".join(f"loaded.{c}" for c in TRACKED)})
-        is distinct from row({", ".join(f"latest.{c}" for c in TRACKED)})
+        or {" or ".join(f"loaded.{c} is distinct from latest.{c}" for c in TRACKED)}
 
 ),
 

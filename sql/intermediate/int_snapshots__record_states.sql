@@ -8,7 +8,7 @@
 --   record_id: as in int_opportunities__linked, an opportunity belongs to its lead's record when
 --   its (latest) lead_id names a lead the snapshots know, else it stands alone.
 --   On each day the record's state is its lead's and opportunities' latest snapshots at or
---   before that day (ASOF joins). stage = the stage of its current opportunity (the present one
+--   before that day. stage = the stage of its current opportunity (the present one
 --   created last; ties by the larger id), else the lead's stage, else 'prospecting'.
 --   present: the lead (a lead record) or the opportunity (a record that stands alone) is loaded.
 --   is_stage_start: the record is present and its stage differs from the stage on the previous
@@ -38,13 +38,23 @@ run_day as (
 
 snapshots as (
 
-    select stg_state_snapshots.*
-    from stg_state_snapshots
-    cross join run_day
-    where stg_state_snapshots.snapshot_day <= run_day.as_of_day
-    qualify row_number() over (
-        partition by kind, id, snapshot_day order by load_seq desc
-    ) = 1
+    -- each row valid from its day until the record's next snapshot day
+    select
+        *,
+        coalesce(
+            lead(snapshot_day) over (partition by kind, id order by snapshot_day),
+            date '9999-12-31'
+        ) as valid_until
+
+    from (
+        select stg_state_snapshots.*
+        from stg_state_snapshots
+        cross join run_day
+        where stg_state_snapshots.snapshot_day <= run_day.as_of_day
+        qualify row_number() over (
+            partition by kind, id, snapshot_day order by load_seq desc
+        ) = 1
+    )
 
 ),
 
@@ -126,10 +136,11 @@ lead_states as (
         lead_snapshots.updated_at
 
     from record_days
-    asof inner join lead_snapshots
+    inner join lead_snapshots
         on
             record_days.record_lead_id = lead_snapshots.id
             and record_days.snapshot_day >= lead_snapshots.snapshot_day
+            and record_days.snapshot_day < lead_snapshots.valid_until
 
 ),
 
@@ -159,10 +170,11 @@ opportunity_states as (
         opportunity_snapshots.updated_at
 
     from record_opportunity_days
-    asof inner join opportunity_snapshots
+    inner join opportunity_snapshots
         on
             record_opportunity_days.opportunity_id = opportunity_snapshots.id
             and record_opportunity_days.snapshot_day >= opportunity_snapshots.snapshot_day
+            and record_opportunity_days.snapshot_day < opportunity_snapshots.valid_until
     where opportunity_snapshots.present
     qualify row_number() over (
         partition by record_opportunity_days.record_id, record_opportunity_days.snapshot_day

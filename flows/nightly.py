@@ -11,7 +11,7 @@ from uuid import uuid4
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
-from funnel import alerts, connectors, progress, state, warehouse
+from funnel import alerts, connectors, progress, snapshots, state, warehouse
 from funnel.config import FunnelConfig, SourceConfig, load_config
 from funnel.errors import DataQualityError, FunnelError
 from funnel.extract import Extract, extract_files
@@ -63,10 +63,14 @@ def validate(
 
 @task(cache_policy=NONE)
 def load(
-    config: FunnelConfig, run_id: str, outcomes: list[EntityOutcome], cleaned: list[CleanSource]
+    config: FunnelConfig,
+    run_id: str,
+    as_of: date,
+    outcomes: list[EntityOutcome],
+    cleaned: list[CleanSource],
 ) -> None:
-    """Replace each source's rows (an incremental pull: the pulled records' rows) and advance
-    the API sources' watermarks, in one transaction."""
+    """Replace each source's rows (an incremental pull: the pulled records' rows), advance the
+    API sources' watermarks and append the day's snapshot changes, in one transaction."""
     progress.step("load")
     with state.open_state(config.state_path) as con:
         con.begin()
@@ -81,6 +85,7 @@ def load(
             if c.extract.watermark is not None:
                 s = c.source
                 state.set_watermark(con, run_id, s.name, s.entity, s.format, c.extract.watermark)
+        snapshots.record_load(con, run_id, as_of)
         state.finish_run(con, run_id, "published", 0)
         con.commit()
 
@@ -128,7 +133,7 @@ def nightly(config_path: str, as_of: date | None = None) -> RunSummary:
         extracts = [extract(config, s) for s in config.sources]
         cleaned = [clean(config, s, e) for s, e in zip(config.sources, extracts, strict=True)]
         outcomes = validate(config, run_id, day, cleaned)
-        load(config, run_id, outcomes, cleaned)
+        load(config, run_id, day, outcomes, cleaned)
         checked = RunSummary.of(run_id, day, "published", outcomes, [])
         if checked.warned_share > config.alerts.warn_share:
             # before the models run, so the published pipeline_runs counts this alert

@@ -1,11 +1,12 @@
-"""The `funnel` command: run, backfill, status, serve, generate, docs. Exit codes: CONTRACT.md."""
+"""The `funnel` command: run, rebuild, backfill, status, serve, generate, docs (see CONTRACT)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -16,6 +17,7 @@ from funnel.errors import ConfigError, FunnelError
 
 if TYPE_CHECKING:
     from funnel.config import FunnelConfig
+    from funnel.summary import RunSummary
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
@@ -102,29 +104,63 @@ def run(
             if source.path:
                 cfg.source_files(source)
         from flows.nightly import nightly
-        from funnel import progress
 
-        with console.status("starting Prefect") as status:
-            unsubscribe = progress.subscribe(lambda step: status.update(step))
-            try:
-                summary = nightly(config_path=str(config), as_of=day)
-            finally:
-                unsubscribe()
-    except ConfigError as e:
+        summary = _with_progress(lambda: nightly(config_path=str(config), as_of=day))
+    except BaseException as e:
+        _exit_for(e)
+    _print_summary(summary)
+
+
+@app.command()
+def rebuild(
+    config: ConfigOption = Path("funnel.toml"),
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="The as-of day, YYYY-MM-DD (default: the day of the last load)."
+        ),
+    ] = None,
+) -> None:
+    """Rebuild and publish every model from the stored state, with no new extract."""
+    day = _as_of(as_of)
+    cfg = _load(config)  # exit 2 on a bad config or nothing stored, before Prefect starts
+    if not cfg.state_path.is_file():
+        console.print(f"[red]nothing to rebuild[/red]: {cfg.state_path} does not exist (no run)")
+        raise typer.Exit(2)
+    try:
+        from flows.rebuild import rebuild as rebuild_flow
+
+        summary = _with_progress(lambda: rebuild_flow(config_path=str(config), as_of=day))
+    except BaseException as e:
+        _exit_for(e)
+    _print_summary(summary)
+
+
+def _with_progress(call: Callable[[], RunSummary]) -> RunSummary:
+    """Run a flow with its steps shown in a status line."""
+    from funnel import progress
+
+    with console.status("starting Prefect") as status:
+        unsubscribe = progress.subscribe(lambda step: status.update(step))
+        try:
+            return call()
+        finally:
+            unsubscribe()
+
+
+def _exit_for(e: BaseException) -> NoReturn:
+    """Print a failed run's error and exit with its code (CONTRACT.md)."""
+    if isinstance(e, ConfigError):
         console.print(f"[red]config error[/red]: {escape(str(e))}")
         raise typer.Exit(2) from None
-    except KeyboardInterrupt:
+    if isinstance(e, KeyboardInterrupt):
         console.print("interrupted; the published warehouse was not changed.")
         raise typer.Exit(130) from None
-    except FunnelError as e:
-        console.print(f"[red]run failed[/red] ({type(e).__name__}): {escape(str(e))}")
-        console.print("The published warehouse was not changed.")
-        raise typer.Exit(e.exit_code) from None
-    except Exception as e:
-        console.print(f"[red]run failed[/red] ({type(e).__name__}): {escape(str(e))}")
-        console.print("The published warehouse was not changed.")
-        raise typer.Exit(1) from None
-    _print_summary(summary)
+    if not isinstance(e, Exception):
+        raise e
+    console.print(f"[red]run failed[/red] ({type(e).__name__}): {escape(str(e))}")
+    console.print("The published warehouse was not changed.")
+    raise typer.Exit(e.exit_code if isinstance(e, FunnelError) else 1) from None
 
 
 @app.command()

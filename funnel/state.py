@@ -33,6 +33,19 @@ LOG_DDL = (
         run_id varchar, source varchar, entity varchar, source_file varchar, source_line bigint,
         reasons varchar, checks varchar[], original_row varchar, quarantined_at timestamp)""",
 )
+#: The pipeline's own snapshots (funnel.snapshots): every load, and the tracked state of leads
+#: and opportunities as changes only, keyed by as-of day.
+SNAPSHOT_DDL = (
+    """create table if not exists state_loads (
+        load_seq integer primary key, run_id varchar, as_of date, loaded_at timestamp,
+        snapshot_rows bigint)""",
+    """create table if not exists state_snapshots (
+        kind varchar, id varchar, as_of date, load_seq integer, run_id varchar,
+        present boolean, stage varchar, lead_id varchar, owner varchar, amount double,
+        probability double, expected_close_date date, is_open boolean, created_at timestamp,
+        closed_at timestamp, updated_at timestamp)""",
+)
+
 LOG_TABLES = ("log_pipeline_runs", "log_run_sources", "log_dq_results", "log_dq_quarantine")
 
 
@@ -49,7 +62,7 @@ def open_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     try:
         for entity in ENTITIES.values():
             con.execute(raw_table_ddl(entity))
-        for ddl in LOG_DDL:
+        for ddl in (*LOG_DDL, *SNAPSHOT_DDL):
             con.execute(ddl)
         yield con
     finally:

@@ -39,7 +39,7 @@ def build_path(config: FunnelConfig, run_id: str) -> Path:
 
 def _expose_inputs(con: duckdb.DuckDBPyConnection, config: FunnelConfig) -> None:
     """Raw and log tables of the state file, and config tables, under the names models read."""
-    for table in [raw_table_name(e) for e in ENTITIES] + list(LOG_TABLES):
+    for table in [raw_table_name(e) for e in ENTITIES] + list(LOG_TABLES) + ["state_snapshots"]:
         con.execute(f"create temp view {table} as select * from state.{table}")
     con.execute("create temp table cfg_stage_probability (stage varchar, probability double)")
     con.executemany(

@@ -23,7 +23,7 @@ def _funnel(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
 def test_help_lists_the_commands() -> None:
     result = _funnel("--help")
     assert result.returncode == 0
-    for command in ("run", "generate", "serve"):
+    for command in ("run", "rebuild", "generate", "serve"):
         assert command in result.stdout
 
 
@@ -53,3 +53,10 @@ def test_missing_export_file_exits_2_naming_the_source(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "no file matches" in result.stderr
     assert "sources[" in result.stderr
+
+
+def test_rebuild_without_stored_state_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "funnel.toml").write_text((REPO / "funnel.toml").read_text())
+    result = _funnel("rebuild", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "funnel.state.duckdb does not exist" in result.stderr

@@ -1,20 +1,45 @@
 -- int_stage_entries__sequenced: every record's entries into stages in order, with the next
--- entry, including entries whose moment is unknown (entered_at NULL, always last).
+-- entry, including entries whose moment is unknown (entered_at NULL).
 -- grain: (record_id, stage, entered_at) (entered_at NULL at most once per record)
--- inputs: int_records__current, int_stage_history__mapped, int_stages__ranked
+-- inputs: int_records__current, int_stage_history__mapped, int_snapshots__record_states,
+--   int_stages__ranked
 -- decisions:
---   Entries of a record come from three places (entry_source):
+--   Entries of a record come from four places (entry_source), source history first:
 --     'stage_history'  the source's stage-history rows of the record, where it has any;
---     'lead_created'   a lead record enters 'prospecting' at the lead's created_at (for a record
---                      with history, only when that is before its first history row);
---     'record_state'   the record's current stage (int_records__current) at its best-known
---                      moment: for a record with history only when the history's last stage is
---                      not the current one (then at a moment strictly after the last history
---                      row, else unknown); for a record without history always (a moment before
---                      the lead was created is unknown).
---   Order: entered_at (unknown last), then funnel sort order, then the source order above.
---   Consecutive entries into the same stage collapse into the first, so the last entry is always
---   the record's current stage (record_stage).
+--     'snapshot'       a stage change the pipeline's own snapshots saw between two runs
+--                      (int_snapshots__record_states: at the record's own timestamp when it lies
+--                      between the two runs' days, else at the start of the later run's day);
+--                      for a record with stage history only changes dated after its last
+--                      history row (the history is authoritative for its period, the snapshots
+--                      fill in where it lags behind);
+--     'lead_created'   a lead record enters 'prospecting' at the lead's created_at, when that is
+--                      before its first history or snapshot entry (or it has none);
+--     'record_state'   the stage a record had when the snapshots first saw it, at the moment
+--                      its timestamps give (int_records__current's rules applied to that first
+--                      snapshot, so a later edit of updated_at never moves it); and the record's
+--                      current stage when no earlier entry already ends in it (no snapshots, or
+--                      a re-run of a past day whose export shows a later stage): at its
+--                      best-known moment when that is after the record's last earlier entry,
+--                      else unknown.
+--   A record's last snapshot stage run, when it is the current stage, is the record's current
+--   entry (its moment and source come from the snapshot). A first-seen stage whose moment is
+--   unknown is kept (undated) in its place before the later changes; with stage history it is
+--   dropped.
+--   Rules for moves (the same whatever the entry source):
+--     skipped stages: an entry into a later stage without the stages between gives those stages
+--       no entry (they count in neither entered nor advanced of stage_conversion); the entry
+--       before the skip counts as advanced.
+--     moves back: an entry into an earlier stage is a new entry; the one it leaves has
+--       direction 'back'.
+--     re-entry: entering a stage visited before is a new row with its own entered_at; both
+--       entries keep their own exit and days_in_stage.
+--     reopened: a lost record (lead disqualified, deal lost) that comes back to an open stage
+--       (a nurtured lead returning, a reopened deal) moves back from lost (level 6): the lost
+--       entry gets exited_at and direction 'back', and the new entry is a re-entry as above.
+--   Order: entered_at (unknown last; an undated first-seen stage sorts at its snapshot day),
+--   then funnel sort order, then the source order above. Consecutive entries into the same
+--   stage collapse into the first, so the last entry is always the record's current stage
+--   (record_stage).
 --   exited_at = the next entry's entered_at (NULL while current or when the next moment is
 --   unknown); days_in_stage = exited_at - entered_at in days (double), NULL when not exited.
 --   direction: NULL while current; 'close' when the next stage is won or lost; 'forward' when
@@ -22,10 +47,10 @@
 --   (lost counts as level 6, so a reopened lost deal moves back).
 --   later_max_rank: the highest funnel_rank entered after this entry (lost has none);
 --   advanced_later: later_max_rank is above the entry's own rank (lost counting as 6).
--- implementation: a record without stage history has at most two entries (lead_created, then
---   record_state), built without a window. The entries of records with history are sequenced
---   in one windowed pass over the uncollapsed rows: a run of one entry takes its exit from the
---   next row, a run of two or more from the run's last row (long_runs).
+-- implementation: a record without history or snapshot changes has at most two entries
+--   (lead_created, then record_state), built without a window. The entries of the other records
+--   are sequenced in one windowed pass over the uncollapsed rows: a run of one entry takes its
+--   exit from the next row, a run of two or more from the run's last row (long_runs).
 
 with
 
@@ -41,6 +66,13 @@ history as (
 
 ),
 
+snapshot_starts as (
+
+    select * from int_snapshots__record_states
+    where is_stage_start
+
+),
+
 stages as (
 
     select
@@ -52,20 +84,103 @@ stages as (
 
 ),
 
+source_history_bounds as (
+
+    select
+        record_id,
+        max(entered_at) as last_entered_at
+
+    from history
+    group by record_id
+
+),
+
+-- each record's last snapshot stage run (the current one, when it is the current stage)
+snapshot_last as (
+
+    select
+        record_id,
+        stage as last_stage,
+        entered_at as last_entered_at,
+        case when is_first_seen then 'record_state' else 'snapshot' end as last_source,
+        snapshot_day as last_day
+
+    from snapshot_starts
+    qualify row_number() over (partition by record_id order by snapshot_day desc) = 1
+
+),
+
+-- the earlier entries of every record: its stage history, then the snapshot stage runs it does
+-- not already cover (not the last run when that is the current stage: see record_states)
+prior as (
+
+    select
+        record_id,
+        lead_id,
+        opportunity_id,
+        stage,
+        entered_at,
+        entered_at as sort_at,
+        'stage_history' as entry_source,
+        0 as source_order
+
+    from history
+
+    union all
+
+    select
+        snapshot_starts.record_id,
+        snapshot_starts.lead_id,
+        snapshot_starts.opportunity_id,
+        snapshot_starts.stage,
+        snapshot_starts.entered_at,
+        coalesce(
+            snapshot_starts.entered_at, cast(snapshot_starts.snapshot_day as timestamp)
+        ) as sort_at,
+        case when snapshot_starts.is_first_seen then 'record_state' else 'snapshot' end,
+        case when snapshot_starts.is_first_seen then 2 else 3 end
+
+    from snapshot_starts
+    inner join records
+        on snapshot_starts.record_id = records.record_id
+    inner join snapshot_last
+        on snapshot_starts.record_id = snapshot_last.record_id
+    left join source_history_bounds
+        on snapshot_starts.record_id = source_history_bounds.record_id
+    where
+        -- the current stage run is the record_state entry below
+        not (
+            snapshot_starts.snapshot_day = snapshot_last.last_day
+            and snapshot_last.last_stage = records.current_stage
+        )
+        -- a lead first seen in prospecting: its lead_created entry says the same
+        and not (
+            snapshot_starts.is_first_seen
+            and snapshot_starts.record_type = 'lead'
+            and snapshot_starts.stage = 'prospecting'
+        )
+        -- source history first: snapshots only fill in after it
+        and (
+            source_history_bounds.record_id is null
+            or snapshot_starts.entered_at > source_history_bounds.last_entered_at
+        )
+
+),
+
 history_bounds as (
 
     select
-        history.record_id,
-        min(history.entered_at) as first_entered_at,
-        max(history.entered_at) as last_entered_at,
+        prior.record_id,
+        min(prior.entered_at) as first_entered_at,
+        max(prior.entered_at) as last_entered_at,
         arg_max(
-            history.stage, epoch_us(history.entered_at) * 16 + stages.sort_order
+            prior.stage, epoch_us(prior.sort_at) * 16 + stages.sort_order
         ) as last_stage
 
-    from history
+    from prior
     inner join stages
-        on history.stage = stages.stage
-    group by history.record_id
+        on prior.stage = stages.stage
+    group by prior.record_id
 
 ),
 
@@ -75,57 +190,64 @@ as_of as (
 
 ),
 
--- every record with its current stage's best-known moment, and its history bounds if any
+-- every record with its current stage's best-known moment, and its earlier entries' bounds
 record_states as (
 
     select
         records.*,
         history_bounds.record_id is not null as has_history,
         history_bounds.first_entered_at,
+        history_bounds.last_entered_at,
         history_bounds.last_stage,
         stages.sort_order,
         stages.funnel_rank,
         case
-            when cast(records.current_entered_at as date) > as_of.as_of_day
-                then null
-            when history_bounds.last_entered_at is not null
-                then case
-                    when records.current_entered_at > history_bounds.last_entered_at
-                        then records.current_entered_at
-                end
-            when records.lead_created_at is not null
-                then case
-                    when records.current_entered_at >= records.lead_created_at
-                        then records.current_entered_at
-                end
+            when snapshot_last.last_stage = records.current_stage
+                then snapshot_last.last_source
+            else 'record_state'
+        end as state_entry_source,
+        case
+            when snapshot_last.last_stage = records.current_stage
+                then snapshot_last.last_entered_at
             else records.current_entered_at
-        end as state_entered_at
+        end as state_moment
 
     from records
-    cross join as_of
     inner join stages
         on records.current_stage = stages.stage
     left join history_bounds
         on records.record_id = history_bounds.record_id
+    left join snapshot_last
+        on records.record_id = snapshot_last.record_id
 
 ),
 
--- records with stage history ------------------------------------------------------------------
-
-history_entries as (
+record_moments as (
 
     select
-        record_id,
-        lead_id,
-        opportunity_id,
-        stage,
-        entered_at,
-        'stage_history' as entry_source,
-        0 as source_order
+        record_states.* exclude (state_moment),
+        case
+            when cast(record_states.state_moment as date) > as_of.as_of_day
+                then null
+            when record_states.has_history
+                then case
+                    when record_states.state_moment > record_states.last_entered_at
+                        then record_states.state_moment
+                end
+            when record_states.lead_created_at is not null
+                then case
+                    when record_states.state_moment >= record_states.lead_created_at
+                        then record_states.state_moment
+                end
+            else record_states.state_moment
+        end as state_entered_at
 
-    from history
+    from record_states
+    cross join as_of
 
 ),
+
+-- records with stage history or snapshot changes ---------------------------------------------
 
 lead_created_entries as (
 
@@ -135,11 +257,15 @@ lead_created_entries as (
         cast(null as varchar) as opportunity_id,
         'prospecting' as stage,
         lead_created_at as entered_at,
+        lead_created_at as sort_at,
         'lead_created' as entry_source,
         1 as source_order
 
-    from record_states
-    where has_history and record_type = 'lead' and lead_created_at < first_entered_at
+    from record_moments
+    where
+        has_history
+        and record_type = 'lead'
+        and (lead_created_at < first_entered_at or first_entered_at is null)
 
 ),
 
@@ -151,18 +277,19 @@ record_state_entries as (
         opportunity_id,
         current_stage as stage,
         state_entered_at as entered_at,
-        'record_state' as entry_source,
-        2 as source_order
+        state_entered_at as sort_at,
+        state_entry_source as entry_source,
+        case when state_entry_source = 'snapshot' then 3 else 2 end as source_order
 
-    from record_states
-    -- only where the history does not already end in the current stage
+    from record_moments
+    -- only where the earlier entries do not already end in the current stage
     where has_history and current_stage <> last_stage
 
 ),
 
 entries as (
 
-    select * from history_entries
+    select * from prior
     union all
     select * from lead_created_entries
     union all
@@ -176,7 +303,7 @@ keyed as (
         entries.*,
         stages.sort_order,
         stages.funnel_rank,
-        epoch_us(entries.entered_at) * 64 + stages.sort_order * 4 + entries.source_order
+        epoch_us(entries.sort_at) * 64 + stages.sort_order * 4 + entries.source_order
             as order_key
 
     from entries
@@ -273,7 +400,7 @@ without_history as (
         *,
         record_type = 'opportunity' or current_stage <> 'prospecting' as has_state_entry
 
-    from record_states
+    from record_moments
     where not has_history
 
 ),
@@ -308,7 +435,7 @@ derived as (
         sort_order,
         funnel_rank,
         state_entered_at,
-        'record_state',
+        state_entry_source,
         null,
         null,
         null,

@@ -2,19 +2,20 @@
 -- grain: (record_id, stage, entered_at)
 -- inputs: int_stage_entries__sequenced (see its header for how entries are derived and ordered)
 -- decisions:
---   Built from the source's stage history where the record has one, else from the record's own
---   timestamps (a lead enters 'prospecting' at created_at; an opportunity enters its current
---   stage at closed_at when closed, else at created_at). Entries whose moment is unknown are
---   left out here (the grain includes entered_at) but count in funnel_daily on the as-of day.
---   (CONTRACT.md also names the pipeline's own daily snapshots as a source; the state file keeps
---   no snapshot log yet, so exports without history rely on the timestamps above.)
+--   Built from the source's stage history where the record has one, else from the pipeline's own
+--   daily snapshots (state_snapshots: a stage change seen between two runs), else from the
+--   record's own timestamps (a lead enters 'prospecting' at created_at; an opportunity enters its
+--   stage at closed_at when closed, else at created_at); snapshot changes also fill in after a
+--   record's last history row. Rules for skipped stages, moves back, re-entry and reopened lost
+--   records: int_stage_entries__sequenced (and the README). Entries whose moment is unknown are
+--   left out here (the grain includes entered_at) but count in funnel_daily.
 --   exited_at / next_stage: the next entry of the record; NULL while current or when the next
 --   moment is unknown. days_in_stage: exited_at - entered_at in days, NULL when not exited.
 --   is_current: this is the record's current stage. direction: 'forward', 'back' or 'close'
 --   (next stage won or lost); NULL while current. advanced_later: the record later entered a
 --   stage further down the funnel (lost never counts as further; an entry into lost counts as
---   level 6, so only post_sale lies beyond it). entry_source: stage_history, lead_created or
---   record_state. stage_order: the stage's place in the canonical order (1..8). record_stage:
+--   level 6, so only post_sale lies beyond it). entry_source: stage_history, snapshot,
+--   lead_created or record_state. stage_order: the stage's place in the canonical order (1..8). record_stage:
 --   the record's current stage (where the record ended up as of the as-of day).
 
 with

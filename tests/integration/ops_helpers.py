@@ -117,6 +117,25 @@ def query(path: Path, sql: str) -> list[tuple[object, ...]]:
         return con.execute(sql).fetchall()
 
 
+def published_tables(warehouse: Path, skip_run: str = "") -> dict[str, list[tuple[object, ...]]]:
+    """Every published table, all columns; pipeline_runs without the rebuild's own row.
+
+    Doubles are compared to 12 significant digits: DuckDB sums doubles in parallel, in no fixed
+    order, so two builds of the same rows may differ in the last bit (stage_conversion's
+    avg_days_in_stage does, between two nightly runs over the same state just the same).
+    """
+    out = {}
+    for (name,) in query(warehouse, "select table_name from duckdb_tables() order by 1"):
+        where = f"where run_id <> '{skip_run}'" if name == "pipeline_runs" else ""
+        rows = query(warehouse, f"select * from {name} {where} order by all")
+        out[str(name)] = [tuple(_rounded(v) for v in row) for row in rows]
+    return out
+
+
+def _rounded(value: object) -> object:
+    return float(f"{value:.12g}") if isinstance(value, float) else value
+
+
 @dataclass
 class Receiver:
     """A Slack-compatible webhook on 127.0.0.1: records every POST, answers `codes` in turn."""

@@ -16,6 +16,7 @@ import pytest
 from funnel import sqlmodels
 from funnel.config import DEFAULT_STAGE_PROBABILITY
 from funnel.schema import ENTITIES, raw_table_ddl
+from funnel.state import SNAPSHOT_DDL
 
 LOG_DDL = (
     """create table log_pipeline_runs (
@@ -61,7 +62,7 @@ def create_inputs(
     """Empty raw_* and log_* tables, cfg_* tables and the variables, as the pipeline sets them."""
     for entity in ENTITIES.values():
         con.execute(raw_table_ddl(entity))
-    for ddl in LOG_DDL:
+    for ddl in (*LOG_DDL, *SNAPSHOT_DDL):
         con.execute(ddl)
     con.execute("create table cfg_stage_probability (stage varchar, probability double)")
     probabilities = STAGE_PROBABILITY if stage_probability is None else stage_probability

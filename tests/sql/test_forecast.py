@@ -120,5 +120,7 @@ def test_forecast_lookback_with_opportunities_only_after_the_as_of_month(
     # no opportunity at all: one row, the as-of month, empty and not complete mid-month
     con.execute("set variable as_of = date '2024-03-15'")
     build()
-    rows = fetch(con, "select close_month, open_count, won_count, is_complete from forecast_lookback")
+    rows = fetch(
+        con, "select close_month, open_count, won_count, is_complete from forecast_lookback"
+    )
     assert [tuple(r.values()) for r in rows] == [(date(2024, 3, 1), 0, 0, False)]

@@ -119,6 +119,10 @@ def test_activity_outcomes_count_opportunities_without_activities(
         ("lost", "call", 2, 1, 1, 0.5, 0.5),
         ("lost", "email", 2, 0, 0, 0.0, 0.0),
     ]
+    # the lead-only activity is the lead's; a lead with no activities has 0
+    assert rows_of(
+        con, "select lead_id, activity_count from leads where lead_id in ('L4', 'L5') order by 1"
+    ) == [("L4", 1), ("L5", 0)]
 
 
 @pytest.mark.usefixtures("crm")

@@ -13,7 +13,8 @@
 --   entry is known, its current stage if it is still open, else the last open stage of its
 --   history. While that stage is still its current stage its own probability wins over the
 --   default (the effective probability of opportunities). A stage without a default
---   probability weighs 0 (counted in without_probability).
+--   probability weighs 0, and so does an opportunity whose stage then is unknown (closed now,
+--   with no open stage in its history); both are counted in without_probability.
 --   open_count / open_amount / weighted_amount = count / sum(amount) / sum(amount x
 --   probability) of that pipeline (a NULL amount counts as 0).
 --   won_count / won_amount: opportunities won (won or post_sale) whose close date is in M,

@@ -1,5 +1,5 @@
 -- audit: qualification_outcomes has exactly the three statuses once each, its leads add up to
--- lead_qualification, and its counts nest (offending rows).
+-- the leads created by the as-of day, and its counts nest (offending rows).
 select
     status,
     count(*) over (partition by status) as rows_in_grain,
@@ -14,5 +14,5 @@ qualify
     or converted > leads
     or in_pipeline + won > converted
     or sum(leads) over () <> (
-        select count(*) from lead_qualification
+        select count(*) from leads where created_date <= cast(getvariable('as_of') as date)
     )

@@ -188,3 +188,21 @@ def test_every_qualification_rule_comes_from_the_config() -> None:
         ("C", 0.0, "disqualified", []),
         ("D", 40.0, "nurture", ["budget"]),
     ]
+
+
+@pytest.mark.usefixtures("crm")
+@pytest.mark.parametrize(
+    "table",
+    [
+        "stage_durations",
+        "stage_bottlenecks_weekly",
+        "qualification_outcomes",
+        "forecast_lookback",
+        "activity_outcomes",
+        "post_sale_handoffs",
+    ],
+)
+def test_grain_audits_catch_a_duplicated_row(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    con.execute(f"insert into {table} select * from {table} limit 1")
+    failed = {name for name, n in sqlmodels.run_audits(con).items() if n}
+    assert failed == {f"{table}__unique_grain"}

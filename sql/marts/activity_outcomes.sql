@@ -11,7 +11,11 @@
 --   opportunities: closed opportunities with that outcome; opportunities_with_activity: those
 --   with at least one activity of the type; activities: the activities of the type on them;
 --   avg_activities = activities / opportunities; median_activities: the median per-opportunity
---   count (0 included). NULL averages when there are no opportunities of the outcome.
+--   count (0 included; the mean of the two middle counts when the number is even). NULL
+--   averages when there are no opportunities of the outcome.
+-- implementation: the median is read from the histogram of per-opportunity counts (how many
+--   opportunities had k activities of the type, the zeros added as one bucket), so no row per
+--   opportunity and type is built.
 
 with
 
@@ -26,9 +30,24 @@ closed as (
 
 ),
 
-touches as (
+outcome_sizes as (
 
     select
+        outcomes.outcome,
+        count(closed.opportunity_id) as opportunities
+
+    from (select unnest(['won', 'lost']) as outcome) as outcomes
+    left join closed
+        on outcomes.outcome = closed.outcome
+    group by outcomes.outcome
+
+),
+
+touches as (
+
+    -- activities per closed opportunity and type (only those with at least one)
+    select
+        closed.outcome,
         activities.opportunity_id,
         coalesce(activities.activity_type, '(none)') as activity_type,
         count(*) as activities
@@ -40,81 +59,128 @@ touches as (
 
 ),
 
+per_opportunity as (
+
+    select
+        outcome,
+        activity_type,
+        activities
+
+    from touches
+
+    union all
+
+    select
+        outcome,
+        '(all)',
+        sum(activities)
+
+    from touches
+    group by outcome, opportunity_id
+
+),
+
 types as (
 
     select distinct activity_type from touches
-    union all
+    union
     select '(all)'
 
 ),
 
-outcomes as (
+grid as (
 
-    select unnest(['won', 'lost']) as outcome
+    select
+        outcome_sizes.outcome,
+        outcome_sizes.opportunities,
+        types.activity_type
+
+    from outcome_sizes
+    cross join types
 
 ),
 
-per_type as (
+histogram as (
 
-    -- one row per closed opportunity and activity type, 0 when it had none of that type
+    -- how many opportunities had k activities of the type (k >= 1) ...
     select
-        closed.outcome,
-        types.activity_type,
-        coalesce(touches.activities, 0) as activities
+        outcome,
+        activity_type,
+        activities as k,
+        count(*) as opportunities
 
-    from closed
-    cross join types
-    left join touches
-        on
-            closed.opportunity_id = touches.opportunity_id
-            and types.activity_type = touches.activity_type
-    where types.activity_type <> '(all)'
+    from per_opportunity
+    group by all
 
     union all
 
+    -- ... and how many had none
     select
-        closed.outcome,
-        '(all)',
-        coalesce(sum(touches.activities), 0)
+        grid.outcome,
+        grid.activity_type,
+        0,
+        grid.opportunities - count(per_opportunity.activities)
 
-    from closed
-    left join touches
-        on closed.opportunity_id = touches.opportunity_id
-    group by closed.opportunity_id, closed.outcome
+    from grid
+    left join per_opportunity
+        on
+            grid.outcome = per_opportunity.outcome
+            and grid.activity_type = per_opportunity.activity_type
+    group by grid.outcome, grid.activity_type, grid.opportunities
+
+),
+
+cumulative as (
+
+    select
+        histogram.*,
+        sum(opportunities) over (
+            partition by outcome, activity_type
+            order by k
+            rows between unbounded preceding and current row
+        ) as up_to_k
+
+    from histogram
+    where opportunities > 0
 
 ),
 
 aggregated as (
 
     select
-        outcome,
-        activity_type,
-        count(*) as opportunities,
-        count(*) filter (where activities > 0) as opportunities_with_activity,
-        sum(activities) as activities,
-        avg(activities) as avg_activities,
-        median(activities) as median_activities
+        grid.outcome,
+        grid.activity_type,
+        grid.opportunities,
+        coalesce(sum(cumulative.opportunities) filter (where cumulative.k > 0), 0)
+            as opportunities_with_activity,
+        coalesce(sum(cumulative.k * cumulative.opportunities), 0) as activities,
+        -- the counts at positions floor((n + 1) / 2) and floor(n / 2) + 1 of the sorted counts
+        min(cumulative.k) filter (where cumulative.up_to_k >= (grid.opportunities + 1) // 2)
+            as lower_middle,
+        min(cumulative.k) filter (where cumulative.up_to_k >= grid.opportunities // 2 + 1)
+            as upper_middle
 
-    from per_type
-    group by outcome, activity_type
+    from grid
+    left join cumulative
+        on grid.outcome = cumulative.outcome and grid.activity_type = cumulative.activity_type
+    group by grid.outcome, grid.activity_type, grid.opportunities
 
 ),
 
 final as (
 
     select
-        outcomes.outcome,
-        types.activity_type,
-        coalesce(aggregated.opportunities, 0) as opportunities,
-        coalesce(aggregated.opportunities_with_activity, 0) as opportunities_with_activity,
-        cast(coalesce(aggregated.activities, 0) as bigint) as activities,
-        cast(aggregated.avg_activities as double) as avg_activities,
-        cast(aggregated.median_activities as double) as median_activities
+        outcome,
+        activity_type,
+        opportunities,
+        opportunities_with_activity,
+        cast(activities as bigint) as activities,
+        cast(activities as double) / nullif(opportunities, 0) as avg_activities,
+        case
+            when opportunities > 0 then (lower_middle + upper_middle) / 2.0
+        end as median_activities
 
-    from outcomes
-    cross join types
-    left join aggregated
-        on outcomes.outcome = aggregated.outcome and types.activity_type = aggregated.activity_type
+    from aggregated
 
 )
 

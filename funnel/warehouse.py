@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 
 from funnel import dictionary, sqlmodels
-from funnel.config import FunnelConfig
+from funnel.config import FunnelConfig, QualificationConfig
 from funnel.errors import FunnelError
 from funnel.schema import ENTITIES, raw_table_name
 from funnel.state import LOG_TABLES
@@ -46,14 +46,19 @@ def _expose_inputs(con: duckdb.DuckDBPyConnection, config: FunnelConfig) -> None
         "insert into cfg_stage_probability values (?, ?)",
         list(config.forecast.stage_probability.items()),
     )
-    q = config.qualification
-    params = {
+    params = qualification_params(config.qualification)
+    con.execute("create temp table cfg_qualification (key varchar, value varchar)")
+    con.executemany("insert into cfg_qualification values (?, ?)", list(params.items()))
+
+
+def qualification_params(q: QualificationConfig) -> dict[str, str]:
+    """The [qualification] rules as the key/value text rows of cfg_qualification (lists joined
+    by ','); stg_qualification_rules reads one column per key."""
+    return {
         **{k: str(v) for k, v in q.model_dump().items() if not isinstance(v, list)},
         "authority_roles": ",".join(q.authority_roles),
         "need_signals": ",".join(q.need_signals),
     }
-    con.execute("create temp table cfg_qualification (key varchar, value varchar)")
-    con.executemany("insert into cfg_qualification values (?, ?)", list(params.items()))
 
 
 def build(config: FunnelConfig, run_id: str, as_of: date) -> Build:

@@ -27,6 +27,18 @@ CONTRACT_TABLES = (
     "dq_quarantine",
     "pipeline_runs",
 )
+#: Published tables beyond the contract (README: "Bottlenecks, qualification, forecast and
+#: touches").
+INSIGHT_TABLES = (
+    "stage_durations",
+    "stage_bottlenecks_weekly",
+    "qualification_outcomes",
+    "forecast_lookback",
+    "activity_outcomes",
+    "post_sale_handoffs",
+)
+#: Every table the warehouse publishes (every model in sql/marts).
+PUBLISHED_TABLES = CONTRACT_TABLES + INSIGHT_TABLES
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 

@@ -7,8 +7,11 @@
 --     authority_met  authority, normalised like the cleaning step ('Decision Maker' ->
 --                    'decision_maker'), is one of authority_roles (case-insensitive)
 --     need_met       need, normalised the same way, is one of need_signals
---     timeline_met   timeline <= as-of day + timeline_horizon_days (a date already past counts:
---                    the buyer's date has come)
+--     timeline_met   timeline <= the lead's created day + timeline_horizon_days: the buyer
+--                    means to buy within the horizon of the inquiry (a date before it counts).
+--                    Measured from the created day, not the as-of day, so a lead's verdict does
+--                    not drift as nights pass and can be compared with what the lead did later
+--                    (qualification_outcomes).
 --   status and rule, first match wins:
 --     lead stage 'lost'                   -> disqualified, rule 'stage_lost'
 --     score >= qualified_min_score        -> qualified,    rule 'score>=qualified_min_score'
@@ -80,7 +83,7 @@ criteria as (
         coalesce(authorities.authority_met, false) as authority_met,
         coalesce(needs.need_met, false) as need_met,
         coalesce(
-            leads.timeline <= cast(getvariable('as_of') as date) + rules.timeline_horizon_days,
+            leads.timeline <= leads.created_date + rules.timeline_horizon_days,
             false
         ) as timeline_met,
         rules.weight_budget,

@@ -3,8 +3,14 @@
 --   close date (one such row per stage)
 -- inputs: int_opportunities__enriched
 -- decisions: day is the as-of day (a snapshot; earlier days live in earlier warehouses).
---   probability = average effective probability (own, else stage default, else 0);
+--   effective probability of an opportunity: its own probability, else its stage's default from
+--   the config ([forecast] stage_probability), else 0: a stage the config gives no default
+--   contributes its open_count and open_amount but weighs nothing until a record carries its
+--   own probability (counted in without_probability, so the gap is visible).
+--   probability = average effective probability;
 --   weighted_amount = sum(amount x effective probability); a NULL amount counts as 0.
+--   with_own_probability / with_stage_default / without_probability: how many of open_count
+--   took their probability from the record, from the stage default, or had none (weighted 0).
 --   is_overdue: the close month is before the as-of month.
 
 with
@@ -26,6 +32,13 @@ final as (
         coalesce(sum(amount), 0) as open_amount,
         avg(effective_probability) as probability,
         coalesce(sum(amount * effective_probability), 0) as weighted_amount,
+        count(*) filter (where probability is not null) as with_own_probability,
+        count(*) filter (
+            where probability is null and stage_default_probability is not null
+        ) as with_stage_default,
+        count(*) filter (
+            where probability is null and stage_default_probability is null
+        ) as without_probability,
         cast(date_trunc('month', expected_close_date) as date)
         < cast(date_trunc('month', cast(getvariable('as_of') as date)) as date) as is_overdue
 

@@ -14,9 +14,10 @@ import duckdb
 import pytest
 
 from funnel import sqlmodels
-from funnel.config import DEFAULT_STAGE_PROBABILITY
+from funnel.config import DEFAULT_STAGE_PROBABILITY, QualificationConfig
 from funnel.schema import ENTITIES, raw_table_ddl
 from funnel.state import SNAPSHOT_DDL
+from funnel.warehouse import qualification_params
 
 LOG_DDL = (
     """create table log_pipeline_runs (
@@ -36,18 +37,7 @@ LOG_DDL = (
 
 #: The defaults of funnel.config (ForecastConfig, QualificationConfig), as the pipeline passes them.
 STAGE_PROBABILITY: dict[str, float] = dict(DEFAULT_STAGE_PROBABILITY)
-QUALIFICATION: dict[str, str] = {
-    "budget_min": "10000.0",
-    "authority_roles": "decision_maker,economic_buyer,executive",
-    "need_signals": "high,medium",
-    "timeline_horizon_days": "90",
-    "weight_budget": "25.0",
-    "weight_authority": "25.0",
-    "weight_need": "25.0",
-    "weight_timeline": "25.0",
-    "qualified_min_score": "75.0",
-    "nurture_min_score": "25.0",
-}
+QUALIFICATION: dict[str, str] = qualification_params(QualificationConfig())
 AS_OF = date(2024, 3, 31)
 
 Rows = Sequence[Mapping[str, Any]]

@@ -99,3 +99,52 @@ def test_top_owner_by_won_amount(maven: duckdb.DuckDBPyConnection) -> None:
 
 def test_the_audits_pass(maven: duckdb.DuckDBPyConnection) -> None:
     assert {k: v for k, v in sqlmodels.run_audits(maven).items() if v} == {}
+
+
+def test_forecast_lookback_wins_per_month(maven: duckdb.DuckDBPyConnection) -> None:
+    # the export has no expected close dates: no month starts with a pipeline, but every win
+    # lands in its close month
+    rows = maven.execute(
+        """
+        select count(*), sum(open_count), sum(won_count), sum(won_amount), min(close_month),
+               max(close_month)
+        from forecast_lookback
+        """
+    ).fetchone()
+    assert rows == (15, 0, 4238, 10005534.0, date(2016, 10, 1), date(2017, 12, 1))
+    march = maven.execute(
+        "select won_count, won_amount from forecast_lookback where close_month = '2017-03-01'"
+    ).fetchone()
+    assert march == (531, 1134672.0)
+
+
+def test_activity_outcomes_and_handoffs_without_activities_or_history(
+    maven: duckdb.DuckDBPyConnection,
+) -> None:
+    # no activities in the export: every closed deal counts with 0 touches
+    assert maven.execute(
+        "select outcome, activity_type, opportunities, activities, median_activities"
+        " from activity_outcomes"
+    ).fetchall() == [("won", "(all)", 4238, 0, 0.0), ("lost", "(all)", 2473, 0, 0.0)]
+    assert maven.execute(
+        "select count(*), count(post_sale_at) from post_sale_handoffs"
+    ).fetchone() == (4238, 0)
+
+
+def test_stage_durations_without_stage_history(maven: duckdb.DuckDBPyConnection) -> None:
+    # one entry per deal (engaging deals enter meeting at engage_date), so nothing has exited:
+    # the 1589 engaging deals are all still in meeting
+    rows = maven.execute(
+        """
+        select stage, entered, exited, dropped, still_in_stage from stage_durations
+        where "window" = 'all' and entered > 0 order by stage_order
+        """
+    ).fetchall()
+    assert rows == [
+        ("meeting", 1589, 0, 1589, 1589),
+        ("won", 4238, 0, None, None),
+        ("lost", 2473, 0, None, None),
+    ]
+    assert maven.execute(
+        "select count(*), sum(exits), count(stall_stage) from stage_bottlenecks_weekly"
+    ).fetchone() == (61, 0, 0)

@@ -30,12 +30,13 @@ def test_lead_qualification_scores_and_rules(
             # all four criteria (authority spelled as in the file; the match ignores case)
             {"lead_id": "Q1", "created_at": datetime(2024, 3, 1), "budget": 20000.0,
              "authority": "Decision Maker", "need": "high", "timeline": date(2024, 5, 1)},
-            # need + timeline (the horizon's last day, as-of + 90) = 50
+            # need + timeline (the horizon's last day: created day + 90) = 50
             {"lead_id": "Q2", "created_at": datetime(2024, 3, 1), "budget": 5000.0,
-             "authority": "influencer", "need": "Medium", "timeline": date(2024, 6, 29)},
-            # nothing known or met
+             "authority": "influencer", "need": "Medium", "timeline": date(2024, 5, 30)},
+            # nothing known or met (the timeline one day past the horizon; within 90 days of
+            # the as-of day, which does not count)
             {"lead_id": "Q3", "created_at": datetime(2024, 3, 1), "need": "low",
-             "timeline": date(2024, 6, 30)},
+             "timeline": date(2024, 5, 31)},
             # everything met, but the lead is lost
             {"lead_id": "Q4", "created_at": datetime(2024, 3, 1), "stage": "lost",
              "budget": 50000.0, "authority": "executive", "need": "high",

@@ -10,9 +10,9 @@ import pytest
 
 from funnel import sqlmodels
 from funnel.sqlmodels import Model, ModelError
-from tests.conftest import CONTRACT_TABLES
+from tests.conftest import PUBLISHED_TABLES
 
-MARTS = set(CONTRACT_TABLES)
+MARTS = set(PUBLISHED_TABLES)
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

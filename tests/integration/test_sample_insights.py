@@ -1,0 +1,107 @@
+"""The bottleneck, qualification, forecast and touch tables on a nightly run of the bundled
+sample (as `make run` builds it), against a real Prefect API and DuckDB files."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import date
+
+import duckdb
+import pytest
+
+from flows.nightly import nightly
+from tests.conftest import REPO, SAMPLE
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+AS_OF = date(2026, 10, 31)
+
+
+@pytest.fixture(scope="module")
+def warehouse(
+    tmp_path_factory: pytest.TempPathFactory, prefect_server: None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    project = tmp_path_factory.mktemp("sample-insights")
+    shutil.copy(REPO / "funnel.toml", project / "funnel.toml")
+    shutil.copytree(SAMPLE, project / "data" / "sample")
+    summary = nightly(config_path=str(project / "funnel.toml"), as_of=AS_OF)
+    assert summary.status == "published"
+    con = duckdb.connect(str(project / "data" / "warehouse" / "funnel.duckdb"), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[object, ...]:
+    row = con.execute(sql).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def test_qualification_outcomes_on_the_sample(warehouse: duckdb.DuckDBPyConnection) -> None:
+    rows = warehouse.execute(
+        "select status, leads, converted, won, in_pipeline from qualification_outcomes"
+    ).fetchall()
+    assert rows == [
+        ("qualified", 493, 383, 104, 42),
+        ("nurture", 879, 408, 93, 55),
+        ("disqualified", 624, 19, 6, 5),
+    ]
+    # every lead once; the qualified convert and win far more often than the disqualified
+    assert one(warehouse, "select sum(leads) from qualification_outcomes") == one(
+        warehouse, "select count(*) from leads"
+    )
+    lift = dict(
+        warehouse.execute("select status, won_share_lift from qualification_outcomes").fetchall()
+    )
+    assert lift["qualified"] > lift["nurture"] > 1 > 0.1 > lift["disqualified"]
+
+
+def test_won_and_lost_agree_across_the_new_tables(warehouse: duckdb.DuckDBPyConnection) -> None:
+    won, lost = one(
+        warehouse,
+        f"""select won, lost from funnel_metrics_daily
+            where "window" = 'all' and day = date '{AS_OF}'""",
+    )
+    assert (won, lost) == (213, 532)
+    assert one(
+        warehouse,
+        "select opportunities, activities, median_activities from activity_outcomes"
+        " where outcome = 'won' and activity_type = '(all)'",
+    ) == (won, 643, 3.0)
+    assert one(
+        warehouse,
+        "select opportunities from activity_outcomes"
+        " where outcome = 'lost' and activity_type = '(all)'",
+    ) == (lost,)
+    assert one(warehouse, "select sum(won_count), count(*) from forecast_lookback") == (won, 24)
+    assert one(
+        warehouse,
+        "select count(*), count(post_sale_at), round(median(days_won_to_post_sale), 2)"
+        " from post_sale_handoffs",
+    ) == (won, 111, 3.96)
+
+
+def test_stage_durations_and_bottlenecks_on_the_sample(
+    warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    rows = warehouse.execute(
+        """
+        select stage, exited, round(median_days_in_stage, 2), exited_to_lost, entered, dropped
+        from stage_durations where "window" = 'all' and stage in ('meeting', 'proposal')
+        order by stage_order
+        """
+    ).fetchall()
+    assert rows == [("meeting", 534, 8.46, 177, 574, 243), ("proposal", 340, 9.21, 74, 361, 99)]
+    week = one(
+        warehouse,
+        """select exits, lost_exits, loss_stage, loss_exits from stage_bottlenecks_weekly
+           where week = date '2026-10-19'""",
+    )
+    assert week == (32, 7, "qualification", 3)
+    # the as-of week is the last, still open
+    assert one(
+        warehouse, "select max(week), bool_and(is_complete) from stage_bottlenecks_weekly"
+    ) == (date(2026, 10, 26), False)

@@ -1,4 +1,4 @@
-"""The `funnel` command: run, backfill, status, serve, generate. Exit codes: CONTRACT.md."""
+"""The `funnel` command: run, backfill, status, serve, report, generate. Exit codes: CONTRACT.md."""
 
 from __future__ import annotations
 
@@ -125,6 +125,39 @@ def run(
         console.print("The published warehouse was not changed.")
         raise typer.Exit(1) from None
     _print_summary(summary)
+    if cfg.report.enabled:
+        out.print(f"report: {cfg.report_path}")
+
+
+@app.command()
+def report(
+    config: ConfigOption = Path("funnel.toml"),
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="The day, YYYY-MM-DD (default: the warehouse's as-of day)."),
+    ] = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="The HTML file to write (default: report.html beside the warehouse)."
+        ),
+    ] = None,
+) -> None:
+    """Write the morning report (one self-contained HTML page) from the published warehouse."""
+    day = _as_of(as_of)
+    cfg = _load(config)
+    target = out_file or cfg.report_path
+    from funnel.report.render import write_report
+
+    try:
+        write_report(cfg.warehouse_path, target, day)
+    except ConfigError as e:
+        console.print(f"[red]report error[/red]: {escape(str(e))}")
+        raise typer.Exit(2) from None
+    except Exception as e:
+        console.print(f"[red]report failed[/red] ({type(e).__name__}): {escape(str(e))}")
+        raise typer.Exit(1) from None
+    out.print(f"wrote {target}")
 
 
 @app.command()

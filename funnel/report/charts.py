@@ -127,7 +127,9 @@ def stacked_bars(
         .encode(
             cat(f"{category}:N", sort=list(category_order), title=category_title),
             val(f"sum({value}):Q", title=value_title, axis=alt.Axis(format=value_format)),
-            color=alt.Color(f"{part}:N", scale=scale, title=None, legend=alt.Legend(orient="bottom")),
+            color=alt.Color(
+                f"{part}:N", scale=scale, title=None, legend=alt.Legend(orient="bottom")
+            ),
             order=alt.Order("part_rank:Q"),
             tooltip=[
                 alt.Tooltip(f"{category}:N"),

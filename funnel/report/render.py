@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
-import tempfile
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import altair as alt
 import duckdb
 import jinja2
 
 from funnel.errors import ConfigError, FunnelError
+from funnel.report import files
 from funnel.report.model import Context
 from funnel.report.sections import build_sections
 
-VL_VERSION = "v6_4"  # the Vega-Lite of Altair 6.3's schema (altair.SCHEMA_VERSION v6.4.x)
+#: The Vega-Lite version of Altair's schema ('v6.4.1' -> 'v6_4'), in vl-convert's spelling.
+VL_VERSION = "_".join(alt.SCHEMA_VERSION.split(".")[:2])
 
 
 @functools.cache
@@ -31,7 +32,8 @@ def _bundle() -> tuple[str, dict[str, str]]:
         "vega_embed_version": vl_convert.get_vega_embed_version(),
         "vegalite_version": VL_VERSION.removeprefix("v").replace("_", "."),
     }
-    bundle = vl_convert.javascript_bundle(vl_version=VL_VERSION)
+    # the stub says `snippet` is required; at run time it defaults to the globals we use
+    bundle = vl_convert.javascript_bundle(vl_version=VL_VERSION)  # type: ignore[call-arg]
     # `</script` inside the bundle would end the inline script early (`<\/` reads the same in
     # JS strings and regular expressions)
     return re.sub(r"</(script)", r"<\\/\1", bundle, flags=re.IGNORECASE), versions
@@ -126,25 +128,18 @@ def render(warehouse: Path, as_of: date | None = None, shown_path: Path | None =
     )
 
 
-def write_atomic(text: str, out: Path) -> None:
-    """Write beside `out` in a temp file, then os.replace it: readers see old or new, never half."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_report(
     warehouse: Path, out: Path, as_of: date | None = None, shown_path: Path | None = None
 ) -> Path:
     """Render the report of `warehouse` and replace `out` with it atomically."""
-    write_atomic(render(warehouse, as_of, shown_path), out)
+    files.write_atomic(render(warehouse, as_of, shown_path), out)
     return out
+
+
+def stage_report(build_file: Path, target: Path, published: Path, run_id: str) -> Path:
+    """A run's report, rendered from its closed build file into a file beside `target`.
+
+    The run moves it onto `target` right after the warehouse (files.publish_report); a failed
+    run removes it (files.discard_report). Never touches `target` itself.
+    """
+    return files.write_staged(render(build_file, shown_path=published), target, run_id)

@@ -135,7 +135,8 @@ def funnel(ctx: Context) -> Section | None:
     if ctx.has("pipeline_forecast"):
         amounts = dict(
             ctx.con.execute(
-                "select stage, sum(open_amount) from pipeline_forecast where day = ? group by stage",
+                "select stage, sum(open_amount) from pipeline_forecast"
+                " where day = ? group by stage",
                 [ctx.as_of],
             ).fetchall()
         )
@@ -214,8 +215,9 @@ def _conversion_by_cohort(ctx: Context) -> Figure:
         """
         select cohort_month, stage, entered, conversion_rate from stage_conversion
         where cohort_month <= ?
-          and cohort_month >= (select max(cohort_month) from stage_conversion where cohort_month <= ?)
-                              - interval 11 month
+          and cohort_month >= (
+              select max(cohort_month) from stage_conversion where cohort_month <= ?
+          ) - interval 11 month
           and stage not in ('won', 'lost', 'post_sale')
         order by cohort_month, stage_order
         """,
@@ -366,18 +368,23 @@ def forecast(ctx: Context) -> Section | None:
         r["month"] = fmt.month(r["close_month"])
     months = list(dict.fromkeys(r["month"] for r in rows))
     stages = _stage_sort(list(dict.fromkeys(r["stage"] for r in rows)))
-    spec = charts.stacked_bars(
-        rows,
-        category="month",
-        category_order=months,
-        value="weighted_amount",
-        value_title="weighted amount",
-        value_format=charts.MONEY,
-        part="stage",
-        part_order=stages,
-        part_colours=[charts.STAGE_COLOURS.get(s, "#999") for s in stages],
-        horizontal=False,
-        category_title="expected close month",
+    weighted = any(r["weighted_amount"] for r in rows)
+    spec = (
+        charts.stacked_bars(
+            rows,
+            category="month",
+            category_order=months,
+            value="weighted_amount",
+            value_title="weighted amount",
+            value_format=charts.MONEY,
+            part="stage",
+            part_order=stages,
+            part_colours=[charts.STAGE_COLOURS.get(s, "#999") for s in stages],
+            horizontal=False,
+            category_title="expected close month",
+        )
+        if weighted
+        else None
     )
     totals = ctx.rows(
         """
@@ -410,7 +417,14 @@ def forecast(ctx: Context) -> Section | None:
         "pipeline_forecast",
         intro="Open opportunities by expected close month: amount × probability (the record's"
         " own, else the stage default). Months before the as-of month are overdue.",
-        figures=[Figure("Weighted pipeline by expected close month", table, spec)],
+        figures=[
+            Figure(
+                "Weighted pipeline by expected close month",
+                table,
+                spec,
+                "" if weighted else "no chart: the open opportunities carry no amount.",
+            )
+        ],
     )
 
 
@@ -488,14 +502,19 @@ def stalls(ctx: Context) -> Section | None:
         [[s, *(fmt.count(cells.get((s, o), 0)) for o in present)] for s in order],
         [False] + [True] * len(present),
     )
-    days_spec = charts.bars(
-        [{**s, "label": fmt.days(s["median_days"])} for s in per_stage if s["median_days"]],
-        category="stage",
-        value="median_days",
-        value_title="median days in stage",
-        value_format=",.1f",
-        order=order,
-        label="label",
+    timed = [{**s, "label": fmt.days(s["median_days"])} for s in per_stage if s["median_days"]]
+    days_spec = (
+        charts.bars(
+            timed,
+            category="stage",
+            value="median_days",
+            value_title="median days in stage",
+            value_format=",.1f",
+            order=order,
+            label="label",
+        )
+        if timed
+        else None
     )
     days_table = Table(
         ["stage", "median days", "average days", "now in stage", "there > 30 d", "lost from it"],
@@ -517,7 +536,8 @@ def stalls(ctx: Context) -> Section | None:
     notes = []
     if slowest["median_days"]:
         notes.append(
-            f"Records stall longest in {slowest['stage']} (median {fmt.days(slowest['median_days'])})."
+            f"Records stall longest in {slowest['stage']}"
+            f" (median {fmt.days(slowest['median_days'])})."
         )
     if leakiest["dropped"]:
         notes.append(
@@ -537,7 +557,13 @@ def stalls(ctx: Context) -> Section | None:
         " records stay in each stage.",
         figures=[
             Figure("What happened after entering each stage", outcome_table, outcome_spec),
-            Figure("Time in stage", days_table, days_spec, "days from entering to leaving."),
+            Figure(
+                "Time in stage",
+                days_table,
+                days_spec,
+                "days from entering to leaving"
+                + ("." if timed else ": no record has left these stages at a known moment."),
+            ),
         ],
         notes=notes,
     )
@@ -548,16 +574,13 @@ def stalls(ctx: Context) -> Section | None:
 
 def _best_and_worst(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """rows ranked best first: the top and the bottom TOP, each tagged with its group."""
-    if len(rows) <= 2 * TOP:
-        picked = rows
-    else:
-        picked = rows[:TOP] + rows[-TOP:]
-    out = []
-    for i, r in enumerate(picked):
-        rank = i + 1 if i < TOP or len(rows) <= 2 * TOP else len(rows) - len(picked) + i + 1
-        group = "best" if rank <= (len(rows) + 1) // 2 else "worst"
-        out.append({**r, "rank": rank, "group": group})
-    return out
+    n = len(rows)
+    ranked = list(enumerate(rows, start=1))
+    picked = ranked if n <= 2 * TOP else ranked[:TOP] + ranked[-TOP:]
+    return [
+        {**r, "rank": rank, "group": "best" if rank <= (n + 1) // 2 else "worst"}
+        for rank, r in picked
+    ]
 
 
 def owners(ctx: Context) -> Section | None:

@@ -70,7 +70,8 @@ def metrics_only_warehouse(tmp_path: Path) -> Path:
             insert into funnel_metrics_daily
             select day, w, won, lost, won / (won + lost), won * 1000.5, 1000.5, 30, 28,
                    12, 48000, 19000.25, 12 * (won / (won + lost)) * 1000.5 / 30
-            from (values (date '2026-03-30', 5, 3), (date '2026-03-31', 1234, 766)) d(day, won, lost),
+            from (values (date '2026-03-30', 5, 3), (date '2026-03-31', 1234, 766))
+                     d(day, won, lost),
                  (values ('30d'), ('90d'), ('365d'), ('all')) w(w)
             """
         )

@@ -208,3 +208,46 @@ def heatmap(
         .properties(width=WIDTH, height=alt.Step(18))
     )
     return _spec(chart, rows)
+
+
+def grouped_bars(
+    rows: Sequence[dict[str, Any]],
+    *,
+    category: str,
+    category_order: Sequence[str],
+    value: str,
+    value_title: str,
+    value_format: str,
+    group: str,
+    group_order: Sequence[str],
+    group_colours: Sequence[str],
+    category_title: str | None = None,
+) -> dict[str, Any]:
+    """Bars side by side within each category (e.g. forecast and won per month)."""
+    chart = (
+        alt.Chart(DATA)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                f"{category}:N",
+                sort=list(category_order),
+                title=category_title,
+                axis=alt.Axis(labelAngle=0 if len(category_order) <= 8 else -45),
+            ),
+            xOffset=alt.XOffset(f"{group}:N", sort=list(group_order)),
+            y=alt.Y(f"{value}:Q", title=value_title, axis=alt.Axis(format=value_format)),
+            color=alt.Color(
+                f"{group}:N",
+                scale=alt.Scale(domain=list(group_order), range=list(group_colours)),
+                title=None,
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=[
+                alt.Tooltip(f"{category}:N"),
+                alt.Tooltip(f"{group}:N"),
+                alt.Tooltip(f"{value}:Q", title=value_title, format=value_format),
+            ],
+        )
+        .properties(width=WIDTH, height=220)
+    )
+    return _spec(chart, rows)

@@ -33,7 +33,7 @@ class Table:
             max([len(c), *(len(r[i]) for r in self.rows if i < len(r))])
             for i, c in enumerate(self.columns)
         ]
-        return sum(7 * w + 16 for w in widths) > 600
+        return sum(7 * w + 16 for w in widths) > 540
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ OPEN_STAGES = [s for s in STAGES if s not in CLOSED_STAGES]
 TREND_WINDOWS = ("30d", "90d", "365d")
 #: owner and source rankings look at the trailing year.
 RANK_WINDOW = "365d"
+#: the window of stage_durations the report shows.
+DURATION_WINDOW = "90d"
 #: how many best and worst owners or sources to show.
 TOP = 5
 
@@ -423,8 +425,67 @@ def forecast(ctx: Context) -> Section | None:
                 table,
                 spec,
                 "" if weighted else "no chart: the open opportunities carry no amount.",
-            )
+            ),
+            *([lookback] if (lookback := _forecast_lookback(ctx)) else []),
         ],
+    )
+
+
+def _forecast_lookback(ctx: Context) -> Figure | None:
+    """Each month's weighted pipeline at its start against what the month won."""
+    if not ctx.has("forecast_lookback"):
+        return None
+    rows = ctx.rows(
+        """
+        select * from forecast_lookback
+        where close_month <= ? order by close_month desc limit 12
+        """,
+        [ctx.as_of],
+    )
+    if not rows:
+        return None
+    rows.reverse()
+    months = [fmt.month(r["close_month"]) for r in rows]
+    bars = [
+        {"month": fmt.month(r["close_month"]), "measure": measure, "amount": r[column]}
+        for r in rows
+        for measure, column in (("weighted forecast", "weighted_amount"), ("won", "won_amount"))
+    ]
+    cur = ctx.currency
+    spec = charts.grouped_bars(
+        bars,
+        category="month",
+        category_order=months,
+        value="amount",
+        value_title="amount",
+        value_format=charts.MONEY,
+        group="measure",
+        group_order=["weighted forecast", "won"],
+        group_colours=["#9ecae1", "#2ca02c"],
+        category_title="close month",
+    )
+    table = Table(
+        ["month", "open at start", "weighted", "won", "won / weighted"],
+        [
+            [
+                fmt.month(r["close_month"]) + ("" if r["is_complete"] else " (so far)"),
+                fmt.count(r["open_count"]),
+                fmt.money(r["weighted_amount"], cur, 0),
+                fmt.money(r["won_amount"], cur, 0),
+                fmt.NONE
+                if r["won_to_weighted_ratio"] is None
+                else f"{r['won_to_weighted_ratio']:,.2f}",
+            ]
+            for r in reversed(rows)
+        ],
+        [False, True, True, True, True],
+    )
+    return Figure(
+        "Forecast against won, last 12 months",
+        table,
+        spec,
+        "forecast_lookback: the weighted pipeline on each month's first day for that month, and"
+        " what the month won; above 1 the month beat its forecast.",
     )
 
 
@@ -502,6 +563,47 @@ def stalls(ctx: Context) -> Section | None:
         [[s, *(fmt.count(cells.get((s, o), 0)) for o in present)] for s in order],
         [False] + [True] * len(present),
     )
+    durations = _stage_durations(ctx) if ctx.has("stage_durations") else None
+    time_figure = durations or _time_in_stage(per_stage, order)
+    slowest = max(per_stage, key=lambda s: s["median_days"] or -1)
+    leakiest = max(per_stage, key=lambda s: s["dropped"])
+    notes = []
+    if slowest["median_days"]:
+        notes.append(
+            f"Records stall longest in {slowest['stage']}"
+            f" (median {fmt.days(slowest['median_days'])})."
+        )
+    if leakiest["dropped"]:
+        notes.append(
+            f"Most records are lost from {leakiest['stage']}: {fmt.count(leakiest['dropped'])}"
+            f" entries ({fmt.percent(leakiest['dropped_share'])})."
+        )
+    if ctx.as_of != ctx.warehouse_day:
+        notes.append(
+            f"Stage entries up to the as-of day; 'still there' means on the warehouse's day"
+            f" ({ctx.warehouse_day})."
+        )
+    return Section(
+        "stalls",
+        "Where records stall and drop out",
+        ", ".join(
+            t
+            for t in ("stage_transitions", "stage_durations", "stage_bottlenecks_weekly")
+            if ctx.has(t)
+        ),
+        intro="Every entry of a record into an open stage, by what happened next, and how long"
+        " records stay in each stage.",
+        figures=[
+            Figure("What happened after entering each stage", outcome_table, outcome_spec),
+            time_figure,
+            *([weekly] if (weekly := _weekly_bottlenecks(ctx)) else []),
+        ],
+        notes=notes,
+    )
+
+
+def _time_in_stage(per_stage: list[dict[str, Any]], order: list[str]) -> Figure:
+    """Days in each open stage from stage_transitions (where stage_durations is absent)."""
     timed = [{**s, "label": fmt.days(s["median_days"])} for s in per_stage if s["median_days"]]
     days_spec = (
         charts.bars(
@@ -531,41 +633,129 @@ def stalls(ctx: Context) -> Section | None:
         ],
         [False] + [True] * 5,
     )
-    slowest = max(per_stage, key=lambda s: s["median_days"] or -1)
-    leakiest = max(per_stage, key=lambda s: s["dropped"])
-    notes = []
-    if slowest["median_days"]:
-        notes.append(
-            f"Records stall longest in {slowest['stage']}"
-            f" (median {fmt.days(slowest['median_days'])})."
-        )
-    if leakiest["dropped"]:
-        notes.append(
-            f"Most records are lost from {leakiest['stage']}: {fmt.count(leakiest['dropped'])}"
-            f" entries ({fmt.percent(leakiest['dropped_share'])})."
-        )
-    if ctx.as_of != ctx.warehouse_day:
-        notes.append(
-            f"Stage entries up to the as-of day; 'still there' means on the warehouse's day"
-            f" ({ctx.warehouse_day})."
-        )
-    return Section(
-        "stalls",
-        "Where records stall and drop out",
-        "stage_transitions",
-        intro="Every entry of a record into an open stage, by what happened next, and how long"
-        " records stay in each stage.",
-        figures=[
-            Figure("What happened after entering each stage", outcome_table, outcome_spec),
-            Figure(
-                "Time in stage",
-                days_table,
-                days_spec,
-                "days from entering to leaving"
-                + ("." if timed else ": no record has left these stages at a known moment."),
-            ),
+    return Figure(
+        "Time in stage",
+        days_table,
+        days_spec,
+        "days from entering to leaving"
+        + ("." if timed else ": no record has left these stages at a known moment."),
+    )
+
+
+def _stage_durations(ctx: Context) -> Figure | None:
+    """Time in stage and drop-off per open stage over the last 90 days (stage_durations)."""
+    rows = ctx.rows(
+        """
+        select * from stage_durations
+        where day = ? and "window" = ? and stage not in ('won', 'lost', 'post_sale')
+        order by stage_order
+        """,
+        [ctx.as_of, DURATION_WINDOW],
+    )
+    if not rows:
+        return None
+    timed = [{**r, "label": fmt.days(r["median_days_in_stage"])} for r in rows]
+    spec = charts.bars(
+        [r for r in timed if r["median_days_in_stage"] is not None],
+        category="stage",
+        value="median_days_in_stage",
+        value_title="median days in stage",
+        value_format=",.1f",
+        order=[r["stage"] for r in rows],
+        label="label",
+    )
+    table = Table(
+        [
+            "stage",
+            "median days",
+            "avg days",
+            "exits",
+            "to lost",
+            "entered",
+            "dropped",
+            "drop-off",
+            "still there",
+            "median age",
         ],
-        notes=notes,
+        [
+            [
+                r["stage"],
+                fmt.days(r["median_days_in_stage"]),
+                fmt.days(r["avg_days_in_stage"]),
+                fmt.count(r["exited"]),
+                f"{fmt.count(r['exited_to_lost'])} ({fmt.percent(r['lost_share'])})",
+                fmt.count(r["entered"]),
+                fmt.count(r["dropped"]),
+                fmt.percent(r["drop_off_rate"]),
+                fmt.count(r["still_in_stage"]),
+                fmt.days(r["median_open_age_days"]),
+            ]
+            for r in rows
+        ],
+        [False] + [True] * 9,
+    )
+    return Figure(
+        "Time in stage and drop-off, last 90 days",
+        table,
+        spec if any(r["median_days_in_stage"] is not None for r in rows) else None,
+        "stage_durations: days in stage of the exits in the window; drop-off = entries that never"
+        " reached a further stage / entries; median age of the entries still there.",
+    )
+
+
+def _weekly_bottlenecks(ctx: Context) -> Figure | None:
+    """Per week, the stage where records stalled longest and the one that lost most."""
+    if not ctx.has("stage_bottlenecks_weekly"):
+        return None
+    rows = ctx.rows(
+        """
+        select * from stage_bottlenecks_weekly
+        where week <= ? and exits > 0 order by week desc limit 12
+        """,
+        [ctx.as_of],
+    )
+    if not rows:
+        return None
+    stages = _stage_sort(list({r["stall_stage"] for r in rows if r["stall_stage"]}))
+    weeks = [str(r["week"]) for r in reversed(rows)]
+    spec = charts.stacked_bars(
+        [
+            {"week": str(r["week"]), "stage": r["stall_stage"], "days": r["stall_median_days"]}
+            for r in rows
+            if r["stall_stage"]
+        ],
+        category="week",
+        category_order=weeks,
+        value="days",
+        value_title="median days in the slowest stage",
+        value_format=",.1f",
+        part="stage",
+        part_order=stages,
+        part_colours=[charts.STAGE_COLOURS.get(s, "#999") for s in stages],
+        horizontal=False,
+        category_title="week starting",
+    )
+    table = Table(
+        ["week", "exits", "stalled longest", "median days", "lost most", "lost", "share"],
+        [
+            [
+                str(r["week"]) + ("" if r["is_complete"] else " (so far)"),
+                fmt.count(r["exits"]),
+                r["stall_stage"] or fmt.NONE,
+                fmt.days(r["stall_median_days"]),
+                r["loss_stage"] or fmt.NONE,
+                fmt.count(r["loss_exits"]),
+                fmt.percent(r["loss_share"]),
+            ]
+            for r in rows
+        ],
+        [False, True, False, True, False, True, True],
+    )
+    return Figure(
+        "Bottleneck of each week (last 12 weeks with exits)",
+        table,
+        spec,
+        "stage_bottlenecks_weekly: bars show the stage whose exits that week took longest.",
     )
 
 
@@ -683,6 +873,106 @@ def sources(ctx: Context) -> Section | None:
         "source_metrics_daily",
         intro="Leads created in the last 365 days by source, ranked by the share that was won.",
         figures=[Figure("Lead-to-win rate by source, last 365 days", table, spec)],
+    )
+
+
+def qualification(ctx: Context) -> Section | None:
+    """Does BANT qualification pick the winners? Each status against what its leads did."""
+    if not ctx.has("qualification_outcomes"):
+        return None
+    rows = ctx.rows(
+        """
+        select * from qualification_outcomes
+        order by list_position(['qualified', 'nurture', 'disqualified'], status)
+        """
+    )
+    if not rows or not any(r["leads"] for r in rows):
+        return None
+    spec = charts.bars(
+        [{**r, "label": fmt.percent(r["won_share"])} for r in rows],
+        category="status",
+        value="won_share",
+        value_title="share of leads won",
+        value_format=charts.PERCENT,
+        order=[r["status"] for r in rows],
+        label="label",
+    )
+    cur = ctx.currency
+    table = Table(
+        ["status", "leads", "share", "avg score", "converted", "won", "won amount", "lift"],
+        [
+            [
+                r["status"],
+                fmt.count(r["leads"]),
+                fmt.percent(r["share_of_leads"]),
+                fmt.NONE if r["avg_score"] is None else f"{r['avg_score']:,.1f}",
+                fmt.percent(r["converted_share"]),
+                fmt.percent(r["won_share"]),
+                fmt.money(r["won_amount"], cur, 0),
+                fmt.NONE if r["won_share_lift"] is None else f"{r['won_share_lift']:,.2f} ×",
+            ]
+            for r in rows
+        ],
+        [False] + [True] * 7,
+    )
+    return Section(
+        "qualification",
+        "Lead qualification",
+        "qualification_outcomes",
+        intro="The BANT status of every lead against what the leads did: a lift above 1 picks"
+        " winners better than the average lead.",
+        figures=[Figure("Won share by qualification status", table, spec)],
+    )
+
+
+def touches(ctx: Context) -> Section | None:
+    """Activities per won and per lost opportunity, by activity type."""
+    if not ctx.has("activity_outcomes"):
+        return None
+    rows = ctx.rows(
+        """
+        select * from activity_outcomes where opportunities > 0
+        order by activity_type = '(all)' desc, activity_type, outcome desc
+        """
+    )
+    if not rows or not any(r["activities"] for r in rows):
+        return None
+    types = list(dict.fromkeys(r["activity_type"] for r in rows))
+    spec = charts.grouped_bars(
+        rows,
+        category="activity_type",
+        category_order=types,
+        value="avg_activities",
+        value_title="activities per opportunity",
+        value_format=",.1f",
+        group="outcome",
+        group_order=["won", "lost"],
+        group_colours=["#2ca02c", "#d62728"],
+        category_title="activity type",
+    )
+    table = Table(
+        ["type", "outcome", "opportunities", "with one", "activities", "average", "median"],
+        [
+            [
+                r["activity_type"],
+                r["outcome"],
+                fmt.count(r["opportunities"]),
+                fmt.count(r["opportunities_with_activity"]),
+                fmt.count(r["activities"]),
+                fmt.NONE if r["avg_activities"] is None else f"{r['avg_activities']:,.2f}",
+                fmt.NONE if r["median_activities"] is None else f"{r['median_activities']:g}",
+            ]
+            for r in rows
+        ],
+        [False, False] + [True] * 5,
+    )
+    return Section(
+        "touches",
+        "Touches per won and lost opportunity",
+        "activity_outcomes",
+        intro="Activities logged on each closed opportunity, by type (those without any count"
+        " as 0).",
+        figures=[Figure("Activities per opportunity", table, spec)],
     )
 
 
@@ -831,6 +1121,8 @@ SECTIONS: list[Callable[[Context], Section | None]] = [
     stalls,
     owners,
     sources,
+    qualification,
+    touches,
     quality,
 ]
 

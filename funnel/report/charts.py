@@ -7,6 +7,7 @@ Axis and tooltip formats are d3-format strings; the page's locale prints percent
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -121,7 +122,7 @@ def stacked_bars(
     chart = (
         alt.Chart(DATA)
         .transform_calculate(
-            part_rank=f"indexof({list(part_order)!r}, datum['{part}'])".replace("'", '"')
+            part_rank=f"indexof({json.dumps(list(part_order))}, datum[{json.dumps(part)}])"
         )
         .mark_bar()
         .encode(

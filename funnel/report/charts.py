@@ -54,6 +54,10 @@ def stage_scale(stages: Sequence[str] = STAGES) -> alt.Scale:
     return alt.Scale(domain=list(stages), range=[STAGE_COLOURS[s] for s in stages])
 
 
+def best_worst_scale() -> alt.Scale:
+    return alt.Scale(domain=["best", "worst"], range=["#2ca02c", "#d62728"])
+
+
 def bars(
     rows: Sequence[dict[str, Any]],
     *,

@@ -1,9 +1,11 @@
 """The report's sections, one function per question, each reading the published tables.
 
 A section returns None when the tables it reads are absent (or hold nothing for the day), so a
-new mart gets its section by adding one function to SECTIONS. Sections only select, filter and
-roll up published rows in SQL; every metric (win rate, deal size, velocity, conversion, ...)
-is the warehouse's own value, formatted here for people.
+new mart gets its section by adding one function to SECTIONS. Sections select and filter
+published rows in SQL; every metric shown (win rate, deal size, velocity, conversion rate, days
+in stage, ...) is the warehouse's own value, formatted here for people. Where a figure rolls rows
+up (conversion over all cohort months; days in stage from stage_transitions where the warehouse
+has no stage_durations), the SQL does it over the published rows and the caption says so.
 """
 
 from __future__ import annotations
@@ -637,7 +639,7 @@ def _time_in_stage(per_stage: list[dict[str, Any]], order: list[str]) -> Figure:
         "Time in stage",
         days_table,
         days_spec,
-        "days from entering to leaving"
+        "days from entering to leaving, over the entries in stage_transitions"
         + ("." if timed else ": no record has left these stages at a known moment."),
     )
 
@@ -797,7 +799,7 @@ def owners(ctx: Context) -> Section | None:
         value_format=charts.MONEY,
         order=[r["owner"] for r in picked],
         colour="group",
-        colour_scale=alt_group_scale(),
+        colour_scale=charts.best_worst_scale(),
     )
     table = Table(
         ["#", "owner", "won", "lost", "win rate", "won amount", "avg deal size", "open pipeline"],
@@ -849,7 +851,7 @@ def sources(ctx: Context) -> Section | None:
         value_format=charts.PERCENT,
         order=[r["source"] for r in picked],
         colour="group",
-        colour_scale=alt_group_scale(),
+        colour_scale=charts.best_worst_scale(),
     )
     table = Table(
         ["#", "source", "leads", "qualified", "converted", "won", "lead-to-win"],
@@ -974,12 +976,6 @@ def touches(ctx: Context) -> Section | None:
         " as 0).",
         figures=[Figure("Activities per opportunity", table, spec)],
     )
-
-
-def alt_group_scale() -> Any:
-    import altair as alt
-
-    return alt.Scale(domain=["best", "worst"], range=["#2ca02c", "#d62728"])
 
 
 # -- data quality ----------------------------------------------------------------------------

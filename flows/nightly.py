@@ -17,6 +17,7 @@ from funnel.errors import DataQualityError, FunnelError
 from funnel.extract import Extract, extract_files
 from funnel.hygiene import CleanSource, clean_source, record_ids
 from funnel.quality.validate import EntityOutcome, validate_entity
+from funnel.report import files
 from funnel.summary import RunSummary, SourceCounts, alert_text
 
 
@@ -98,10 +99,33 @@ def build_models(config: FunnelConfig, run_id: str, as_of: date) -> warehouse.Bu
 
 
 @task(cache_policy=NONE)
-def publish(config: FunnelConfig, build: warehouse.Build) -> None:
-    """Replace the published warehouse with the build in one atomic step."""
+def build_report(config: FunnelConfig, run_id: str, build: warehouse.Build) -> Path | None:
+    """Render the morning report from the closed build file, beside report.html (not on it)."""
+    if not config.report.enabled:
+        return None
+    progress.step("report")
+    from funnel.report.render import stage_report
+
+    try:
+        return stage_report(build.path, config.report_path, config.warehouse_path, run_id)
+    except Exception as e:
+        raise FunnelError(
+            f"the report failed ({type(e).__name__}: {e}); nothing published"
+            " (set [report] enabled = false to publish without it)"
+        ) from e
+
+
+@task(cache_policy=NONE)
+def publish(config: FunnelConfig, build: warehouse.Build, report: Path | None) -> None:
+    """Replace the published warehouse with the build in one atomic step, then the report."""
     progress.step("publish")
     warehouse.publish(build.path, config.warehouse_path)
+    if report is not None:
+        try:
+            files.publish_report(report, config.report_path)
+        except OSError as e:  # the warehouse is published: the run stays published
+            get_run_logger().error("could not replace %s: %r", config.report_path, e)
+            report.unlink(missing_ok=True)
 
 
 @task(cache_policy=NONE, retries=0)
@@ -139,7 +163,8 @@ def nightly(config_path: str, as_of: date | None = None) -> RunSummary:
             # before the models run, so the published pipeline_runs counts this alert
             alert(config, checked)
         build = build_models(config, run_id, day)
-        publish(config, build)
+        report = build_report(config, run_id, build)
+        publish(config, build, report)
     except BaseException as error:  # KeyboardInterrupt too: a backfill is safe to stop
         _fail(config, run_id, day, error)
         raise
@@ -158,6 +183,7 @@ def _fail(config: FunnelConfig, run_id: str, day: date, error: BaseException) ->
         code, message = (error.exit_code if isinstance(error, FunnelError) else 1), str(error)
     try:
         warehouse.discard(config, run_id)
+        files.discard_report(config.report_path, run_id)
         with state.open_state(config.state_path) as con:
             state.finish_run(con, run_id, status, code, message)
             counts = SourceCounts.from_log(con, run_id)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 
-from flows.nightly import _fail, build_models, new_run_id, publish
+from flows.nightly import _fail, build_models, build_report, new_run_id, publish
 from funnel import snapshots, state
 from funnel.config import load_config
 from funnel.errors import ConfigError
@@ -44,7 +44,8 @@ def rebuild(config_path: str, as_of: date | None = None) -> RunSummary:
         state.finish_run(con, run_id, "published", 0, f"rebuild from the state of {loaded.run_id}")
     try:
         build = build_models(config, run_id, day)
-        publish(config, build)
+        report = build_report(config, run_id, build)
+        publish(config, build, report)
     except BaseException as error:
         _fail(config, run_id, day, error)
         raise

@@ -1,4 +1,4 @@
-"""The `funnel` command: run, rebuild, backfill, status, serve, generate, docs (see CONTRACT)."""
+"""The `funnel` command: run, rebuild, backfill, status, serve, report, generate, docs."""
 
 from __future__ import annotations
 
@@ -109,6 +109,8 @@ def run(
     except BaseException as e:
         _exit_for(e)
     _print_summary(summary)
+    if cfg.report.enabled:
+        out.print(f"report: {cfg.report_path}")
 
 
 @app.command()
@@ -161,6 +163,37 @@ def _exit_for(e: BaseException) -> NoReturn:
     console.print(f"[red]run failed[/red] ({type(e).__name__}): {escape(str(e))}")
     console.print("The published warehouse was not changed.")
     raise typer.Exit(e.exit_code if isinstance(e, FunnelError) else 1) from None
+
+
+@app.command()
+def report(
+    config: ConfigOption = Path("funnel.toml"),
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="The day, YYYY-MM-DD (default: the warehouse's as-of day)."),
+    ] = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="The HTML file to write (default: report.html beside the warehouse)."
+        ),
+    ] = None,
+) -> None:
+    """Write the morning report (one self-contained HTML page) from the published warehouse."""
+    day = _as_of(as_of)
+    cfg = _load(config)
+    target = out_file or cfg.report_path
+    from funnel.report.render import write_report
+
+    try:
+        write_report(cfg.warehouse_path, target, day)
+    except ConfigError as e:
+        console.print(f"[red]report error[/red]: {escape(str(e))}")
+        raise typer.Exit(2) from None
+    except Exception as e:
+        console.print(f"[red]report failed[/red] ({type(e).__name__}): {escape(str(e))}")
+        raise typer.Exit(1) from None
+    out.print(f"wrote {target}")
 
 
 @app.command()

@@ -207,6 +207,12 @@ class AlertsConfig(_Strict):
     warn_share: float = Field(default=0.10, ge=0, le=1)
 
 
+class ReportConfig(_Strict):
+    #: Every published run writes report.html beside the warehouse (a report failure fails the
+    #: run, so the report always matches the published warehouse); false publishes without it.
+    enabled: bool = True
+
+
 class FunnelConfig(_Strict):
     warehouse: WarehouseConfig = Field(default_factory=WarehouseConfig)
     sources: list[SourceConfig] = Field(min_length=1)
@@ -215,6 +221,7 @@ class FunnelConfig(_Strict):
     forecast: ForecastConfig = Field(default_factory=ForecastConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
     #: The config file's folder; relative paths are relative to it. Set by load_config.
     base_dir: Path = Path(".")
     config_path: Path = Path("funnel.toml")
@@ -236,6 +243,11 @@ class FunnelConfig(_Strict):
     @property
     def warehouse_path(self) -> Path:
         return self.resolve(self.warehouse.path)
+
+    @property
+    def report_path(self) -> Path:
+        """The morning report, beside the published warehouse."""
+        return self.warehouse_path.with_name("report.html")
 
     @property
     def state_path(self) -> Path:

@@ -60,11 +60,16 @@ def test_sample_run_publishes_every_contract_table(project: Path) -> None:
     )
     (q,) = _query(wh, "select count(*) from dq_quarantine")[0]
     assert q == summary.rows_quarantined > 0
-    # no build file or WAL left beside the published file
+    # no build file, staged report or WAL left beside the published files
     assert sorted(p.name for p in wh.parent.iterdir()) == [
         "funnel.duckdb",
         "funnel.state.duckdb",
+        "report.html",
     ]
+    # the report beside it is this run's
+    report = wh.with_name("report.html").read_text()
+    assert "<title>Funnel report, as of 2026-10-31</title>" in report
+    assert f"where run_id = &#39;{summary.run_id}&#39;" in report
 
 
 def test_second_run_on_the_same_files_gives_the_same_numbers(project: Path) -> None:
@@ -119,7 +124,7 @@ def _cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_blocking_failure_exits_3_and_leaves_the_published_file_unchanged(project: Path) -> None:
     nightly(config_path=str(project / "funnel.toml"), as_of=AS_OF)
     wh = project / "data" / "warehouse" / "funnel.duckdb"
-    before = _sha(wh)
+    before, report_before = _sha(wh), _sha(wh.with_name("report.html"))
     # The opportunities export loses its Stage column: a required column is missing.
     opps = project / "data" / "sample" / "opportunities.csv"
     text = opps.read_text().replace("Stage", "Phase", 1)
@@ -131,7 +136,7 @@ def test_blocking_failure_exits_3_and_leaves_the_published_file_unchanged(projec
     result = _cli(project, "run", "--as-of", str(AS_OF))
     assert result.returncode == 3, result.stderr
     assert "required column(s) missing: stage" in result.stderr
-    assert _sha(wh) == before
+    assert (_sha(wh), _sha(wh.with_name("report.html"))) == (before, report_before)
     statuses = _query(
         wh.with_name("funnel.state.duckdb"),
         "select status, exit_code from log_pipeline_runs order by started_at",

@@ -1,0 +1,145 @@
+"""Build the report page from a warehouse file and write it atomically."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import duckdb
+import jinja2
+
+from funnel.errors import ConfigError, FunnelError
+from funnel.report import files
+from funnel.report.model import Context
+from funnel.report.sections import build_sections
+
+#: The Vega-Lite version of Altair's schema ('v6.4.1' -> 'v6_4'), in vl-convert's spelling.
+VL_VERSION = "_".join(alt.SCHEMA_VERSION.split(".")[:2])
+
+
+@functools.cache
+def _bundle() -> tuple[str, dict[str, str]]:
+    """vega-embed, Vega and Vega-Lite as one script (vl-convert ships them; no network)."""
+    import vl_convert
+
+    versions = {
+        "vega_version": vl_convert.get_vega_version(),
+        "vega_embed_version": vl_convert.get_vega_embed_version(),
+        "vegalite_version": VL_VERSION.removeprefix("v").replace("_", "."),
+    }
+    # the stub says `snippet` is required; at run time it defaults to the globals we use
+    bundle = vl_convert.javascript_bundle(vl_version=VL_VERSION)  # type: ignore[call-arg]
+    # `</script` inside the bundle would end the inline script early (`<\/` reads the same in
+    # JS strings and regular expressions)
+    return re.sub(r"</(script)", r"<\\/\1", bundle, flags=re.IGNORECASE), versions
+
+
+def _spec_json(spec: dict[str, Any]) -> str:
+    """JSON safe inside <script type="application/json">."""
+    text = json.dumps(spec, separators=(",", ":"), default=str)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+@functools.cache
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("funnel.report", "."),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["spec_json"] = lambda spec: jinja2.utils.markupsafe.Markup(_spec_json(spec))
+    return env.get_template("page.html.j2")
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_schema = 'main'"
+    ).fetchall()
+    return frozenset(r[0] for r in rows)
+
+
+def _currency(con: duckdb.DuckDBPyConnection, tables: frozenset[str]) -> str | None:
+    if "opportunities" not in tables:
+        return None
+    rows = con.execute(
+        "select distinct currency from opportunities where currency is not null"
+    ).fetchall()
+    return rows[0][0] if len(rows) == 1 else None
+
+
+def warehouse_day(con: duckdb.DuckDBPyConnection) -> date:
+    """The warehouse's as-of day: the last day of its day spine (funnel_metrics_daily)."""
+    try:
+        (day,) = con.execute("select max(day) from funnel_metrics_daily").fetchall()[0]
+    except duckdb.CatalogException as e:
+        raise FunnelError("the warehouse has no funnel_metrics_daily table") from e
+    if day is None:
+        raise FunnelError("funnel_metrics_daily is empty: the warehouse has no day to report")
+    assert isinstance(day, date)
+    return day
+
+
+def render(warehouse: Path, as_of: date | None = None, shown_path: Path | None = None) -> str:
+    """The whole page for one day (default: the warehouse's as-of day), as HTML text.
+
+    warehouse: the file to read (the published warehouse, or a run's closed build file);
+    shown_path: the path the page tells analysts to open (default: warehouse).
+    """
+    if not warehouse.is_file():
+        raise ConfigError(f"no warehouse at {warehouse}: run `funnel run` first")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        last = warehouse_day(con)
+        (first,) = con.execute("select min(day) from funnel_metrics_daily").fetchall()[0]
+        day = as_of or last
+        if not first <= day <= last:
+            raise ConfigError(f"--as-of {day}: the warehouse {warehouse} has days {first}..{last}")
+        tables = _tables(con)
+        ctx = Context(
+            con=con,
+            as_of=day,
+            warehouse_day=last,
+            warehouse_path=shown_path or warehouse,
+            tables=tables,
+            currency=_currency(con, tables),
+        )
+        sections = build_sections(ctx)
+    bundle, versions = _bundle()
+    amounts = (
+        f"amounts in {ctx.currency}"
+        if ctx.currency
+        else "amounts as recorded (no single currency; they are summed unconverted)"
+    )
+    subtitle = f"warehouse {ctx.warehouse_path} (its as-of day {last}) · {amounts}"
+    footer = f"generated {datetime.now():%Y-%m-%d %H:%M} by funnel report from the published tables"
+    return _template().render(
+        as_of=day,
+        subtitle=subtitle,
+        footer=footer,
+        sections=sections,
+        bundle=jinja2.utils.markupsafe.Markup(bundle),
+        **versions,
+    )
+
+
+def write_report(
+    warehouse: Path, out: Path, as_of: date | None = None, shown_path: Path | None = None
+) -> Path:
+    """Render the report of `warehouse` and replace `out` with it atomically."""
+    files.write_atomic(render(warehouse, as_of, shown_path), out)
+    return out
+
+
+def stage_report(build_file: Path, target: Path, published: Path, run_id: str) -> Path:
+    """A run's report, rendered from its closed build file into a file beside `target`.
+
+    The run moves it onto `target` right after the warehouse (files.publish_report); a failed
+    run removes it (files.discard_report). Never touches `target` itself.
+    """
+    return files.write_staged(render(build_file, shown_path=published), target, run_id)

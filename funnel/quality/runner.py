@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -10,6 +11,8 @@ import polars as pl
 from funnel.errors import FunnelError
 from funnel.quality.checks import Check
 
+#: The range datetime64[ns] holds; timestamps beyond it are clipped to it for the checks.
+NS_MIN, NS_MAX = datetime(1678, 1, 1), datetime(2262, 1, 1)
 FAILURE_SCHEMA = {"_gid": pl.Int64, "check": pl.String, "severity": pl.String}
 
 
@@ -42,7 +45,15 @@ def run_suite(name: str, frame: pl.DataFrame, checks: list[Check]) -> SuiteResul
     columns = {"_gid"}
     for c in checks:
         columns |= {v for k, v in c.kwargs.items() if k in ("column", "column_A", "column_B")}
-    pdf = frame.select(sorted(columns)).to_pandas(use_pyarrow_extension_array=False)
+    # Timestamps as datetime64[ns]: great-expectations compares those vectorised, while any
+    # other unit falls back to a Python call per value (25 s instead of 0.1 s at 5M rows).
+    picked = frame.select(sorted(columns))
+    picked = picked.with_columns(
+        pl.col(c).clip(NS_MIN, NS_MAX).cast(pl.Datetime("ns"))
+        for c, t in picked.schema.items()
+        if isinstance(t, pl.Datetime)
+    )
+    pdf = picked.to_pandas(use_pyarrow_extension_array=False)
 
     context = _context()
     asset = context.data_sources.add_pandas(f"{name}_frames").add_dataframe_asset(name=name)

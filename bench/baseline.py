@@ -118,14 +118,25 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
             )
         con.execute("create table cfg_qualification (key varchar, value varchar)")
         con.executemany("insert into cfg_qualification values (?, ?)", spec["qualification"])
+        loaded = time.perf_counter()
         sqlmodels.run_models(con)
+        modelled = time.perf_counter()
         (rows,) = con.execute(
             "select " + " + ".join(f"(select count(*) from {s['table']})" for s in spec["sources"])
         ).fetchone() or (0,)
         con.execute("checkpoint")
     finally:
         con.close()
-    return {"rows": rows, "seconds": time.perf_counter() - started}
+    done = time.perf_counter()
+    return {
+        "rows": rows,
+        "seconds": done - started,
+        "steps": {
+            "load": loaded - started,
+            "models": modelled - loaded,
+            "publish": done - modelled,
+        },
+    }
 
 
 if __name__ == "__main__":

@@ -149,13 +149,12 @@ def baseline_spec(config_path: Path, out: Path) -> dict[str, Any]:
         files = config.source_files(s)
         header = read_header(files[0], s)
         mapping = effective_mapping(s, header)
+        folded = {h.casefold(): h for h in header}
         columns = {}
         for name in entity.fields:
-            candidates = mapping.columns.get(name, (name,))
-            folded = {h.casefold(): h for h in header}
-            found = [folded[c.casefold()] for c in candidates if c.casefold() in folded]
-            if found:
-                columns[name] = found[0]
+            wanted = mapping.columns.get(name, name).casefold()
+            if wanted in folded:
+                columns[name] = folded[wanted]
         lineage = [c for c in LINEAGE_COLUMNS if c != "stage_label" or entity.has_stage]
         sources.append(
             {

@@ -66,17 +66,20 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-def _record_lines(path: Path, source: SourceConfig, records: int) -> list[int]:
+def _record_lines(path: Path, source: SourceConfig, records: int) -> pl.Series:
     """The 1-based line on which each data record starts.
 
     When the file has one physical line per record (the usual case) that is 2, 3, ...; blank
     lines or quoted line breaks make the csv module walk the file to find where records start.
     """
+    physical, last = 0, b"\n"
     with path.open("rb") as fh:
-        data = fh.read()
-    physical = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        while chunk := fh.read(1 << 24):
+            physical += chunk.count(b"\n")
+            last = chunk[-1:]
+    physical += 0 if last == b"\n" else 1
     if physical == records + 1:
-        return list(range(2, records + 2))
+        return pl.int_range(2, records + 2, dtype=pl.Int64, eager=True)
     encoding = "utf-8-sig" if source.encoding == "utf-8" else source.encoding
     starts: list[int] = []
     with path.open(encoding=encoding, newline="", errors="replace") as fh:
@@ -87,7 +90,7 @@ def _record_lines(path: Path, source: SourceConfig, records: int) -> list[int]:
             if record:
                 starts.append(end + 1)
             end = reader.line_num
-    return starts
+    return pl.Series(starts, dtype=pl.Int64)
 
 
 def read_csv_file(path: Path, source: SourceConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -116,12 +119,10 @@ def read_csv_file(path: Path, source: SourceConfig) -> tuple[pl.DataFrame, pl.Da
         raise ConfigError(f"{path}: cannot be read as CSV: {e}") from e
     finally:
         con.close()
-    rejected_lines = set(rejects.get_column("line").to_list())
-    lines = _record_lines(path, source, rows.height + len(rejected_lines))
-    accepted = [n for n in lines if n not in rejected_lines][: rows.height]
-    rows = rows.with_columns(
-        pl.lit(str(path)).alias("_file"), pl.Series("_line", accepted, pl.Int64)
-    )
+    rejected_lines = rejects.get_column("line").cast(pl.Int64).unique()
+    lines = _record_lines(path, source, rows.height + rejected_lines.len())
+    accepted = lines.filter(~lines.is_in(rejected_lines.implode())).head(rows.height)
+    rows = rows.with_columns(pl.lit(str(path)).alias("_file"), accepted.alias("_line"))
     reject_frame = rejects.select(
         pl.lit(str(path)).alias("_file"),
         pl.col("line").cast(pl.Int64).alias("_line"),

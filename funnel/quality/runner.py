@@ -27,13 +27,12 @@ class SuiteResult:
 def _context() -> Any:
     """An ephemeral great-expectations context (imported lazily: the import costs seconds)."""
     import great_expectations as gx
-
     from great_expectations.execution_engine import pandas_execution_engine
 
     # great-expectations fingerprints every pandas batch below this size by hashing all of it,
     # twice per validation (about half its time at 1M rows), only to note the hash in the
     # result's batch markers, which nothing here reads. Never fingerprint.
-    pandas_execution_engine.HASH_THRESHOLD = 0  # type: ignore[attr-defined]
+    pandas_execution_engine.HASH_THRESHOLD = 0
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}  # type: ignore[assignment]
     return context

@@ -4,6 +4,7 @@
 # its entrypoint and validates parameters against the real types (`date`), not strings.
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from uuid import uuid4
@@ -130,6 +131,7 @@ def nightly(config_path: str, as_of: date | None = None) -> RunSummary:
         outcomes = validate(config, run_id, day, cleaned)
         load(config, run_id, outcomes, cleaned)
         checked = RunSummary.of(run_id, day, "published", outcomes, [])
+        del extracts, cleaned, outcomes  # loaded: free the frames before the models run
         if checked.warned_share > config.alerts.warn_share:
             # before the models run, so the published pipeline_runs counts this alert
             alert(config, checked)
@@ -138,7 +140,7 @@ def nightly(config_path: str, as_of: date | None = None) -> RunSummary:
     except BaseException as error:  # KeyboardInterrupt too: a backfill is safe to stop
         _fail(config, run_id, day, error)
         raise
-    return RunSummary.of(run_id, day, "published", outcomes, build.headline)
+    return replace(checked, headline=build.headline)
 
 
 def _fail(config: FunnelConfig, run_id: str, day: date, error: BaseException) -> None:

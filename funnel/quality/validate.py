@@ -189,6 +189,7 @@ def validate_entity(
         pl.concat(
             [p.rows.with_columns(pl.lit(i, pl.Int32).alias("_part")) for i, p in enumerate(parts)],
             how="vertical_relaxed",
+            rechunk=False,
         )
         .with_row_index("_gid")
         .with_columns(pl.col("_gid").cast(pl.Int64)),
@@ -212,11 +213,11 @@ def validate_entity(
 
     outcomes, quarantines, results = [], [], []
     for i, p in enumerate(parts):
-        mine = rows.filter(pl.col("_part") == i)
+        mine = rows if len(parts) == 1 else rows.filter(pl.col("_part") == i)
         errs = errors.filter(pl.col("_part") == i)
         mine_reasons = reasons.filter(pl.col("_part") == i)
         quarantine = _quarantine(p, errs, entity.id_field)
-        loaded = mine.join(errs.select("_gid"), on="_gid", how="anti").drop(
+        loaded = mine.filter(~pl.col("_gid").is_in(errs.get_column("_gid").implode())).drop(
             HELPER_COLUMNS, strict=False
         )
         if past_day:

@@ -126,12 +126,13 @@ def nightly(config_path: str, as_of: date | None = None) -> RunSummary:
     with state.open_state(config.state_path) as con:
         state.start_run(con, run_id, day)
     try:
-        extracts = [extract(config, s) for s in config.sources]
-        cleaned = [clean(config, s, e) for s, e in zip(config.sources, extracts, strict=True)]
+        # Each source is cleaned as soon as it is read: its text then waits on disk for the
+        # rows that end in quarantine, so only one source's text is in memory at a time.
+        cleaned = [clean(config, s, extract(config, s)) for s in config.sources]
         outcomes = validate(config, run_id, day, cleaned)
         load(config, run_id, outcomes, cleaned)
         checked = RunSummary.of(run_id, day, "published", outcomes, [])
-        del extracts, cleaned, outcomes  # loaded: free the frames before the models run
+        del cleaned, outcomes  # loaded: free the frames before the models run
         if checked.warned_share > config.alerts.warn_share:
             # before the models run, so the published pipeline_runs counts this alert
             alert(config, checked)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+import os
+import tempfile
+import weakref
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -27,6 +31,9 @@ class Extract:
     watermark: str | None = None
     #: API sources: True when only records changed since the last watermark were pulled.
     incremental: bool = False
+    #: Once cleaned, the source's own text columns wait in this temporary Arrow file (see
+    #: `spill`) and `rows` keeps only `_rid`, `_file` and `_line`.
+    spilled: Path | None = None
 
     @property
     def rows_read(self) -> int:
@@ -153,8 +160,33 @@ def extract_files(config: FunnelConfig, source: SourceConfig) -> Extract:
     )
 
 
-def original_rows(rows: pl.DataFrame, rids: pl.Series) -> pl.DataFrame:
+def spill(extract: Extract) -> Extract:
+    """The extract with its text columns set aside in a temporary file (LZ4 Arrow IPC).
+
+    Once a source is cleaned its text is only needed for the few rows that end in quarantine,
+    so it need not stay in memory (at 1M leads the four sources' text is 1.5 GB). The file is
+    removed when the returned extract is garbage-collected, or at exit.
+    """
+    if extract.spilled is not None:
+        return extract
+    fd, name = tempfile.mkstemp(prefix=f"funnel-{extract.source}-", suffix=".arrow")
+    os.close(fd)
+    path = Path(name)
+    try:
+        extract.rows.drop("_file", "_line").write_ipc(path, compression="lz4")
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    slim = replace(extract, rows=extract.rows.select("_rid", "_file", "_line"), spilled=path)
+    weakref.finalize(slim, partial(path.unlink, missing_ok=True))
+    return slim
+
+
+def original_rows(extract: Extract, rids: pl.Series) -> pl.DataFrame:
     """`_rid` and the source's own columns of those rows as a JSON object text."""
-    own = [c for c in rows.columns if not c.startswith("_")]
+    rows = pl.scan_ipc(extract.spilled) if extract.spilled else extract.rows.lazy()
+    own = [c for c in rows.collect_schema().names() if not c.startswith("_")]
     picked = rows.filter(pl.col("_rid").is_in(rids.implode()))
-    return picked.select("_rid", pl.struct(own).struct.json_encode().alias("original_row"))
+    return picked.select(
+        "_rid", pl.struct(own).struct.json_encode().alias("original_row")
+    ).collect()

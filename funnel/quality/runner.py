@@ -42,9 +42,7 @@ def _by_columns(checks: list[Check]) -> dict[tuple[str, ...], list[Check]]:
     """The checks grouped by the columns they read (in the order the checks come)."""
     groups: dict[tuple[str, ...], list[Check]] = {}
     for c in checks:
-        cols = tuple(
-            str(v) for k, v in c.kwargs.items() if k in ("column", "column_A", "column_B")
-        )
+        cols = tuple(str(v) for k, v in c.kwargs.items() if k in ("column", "column_A", "column_B"))
         groups.setdefault(cols, []).append(c)
     return groups
 

@@ -92,6 +92,9 @@ def run_suite(name: str, frame: pl.DataFrame, checks: list[Check]) -> SuiteResul
             result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_gid"]},
         )
         results += result.results
+    # The context outlives this call (great-expectations keeps the latest one): drop the
+    # datasource, so its batches' pandas frames do not stay in memory for the rest of the run.
+    context.data_sources.delete(f"{name}_frames")
     severity = {c.name: c.severity for c in checks}
     failures: list[pl.DataFrame] = []
     exceptions: list[str] = []

@@ -1,4 +1,4 @@
-"""The `funnel` command: run, backfill, status, serve, generate. Exit codes: CONTRACT.md."""
+"""The `funnel` command: run, backfill, status, serve, generate, docs. Exit codes: CONTRACT.md."""
 
 from __future__ import annotations
 
@@ -279,6 +279,35 @@ def status(
             " ".join((r.message or "").split()),
         )
     out.print(table)
+
+
+@app.command()
+def docs(
+    out_file: Annotated[
+        Path, typer.Option("--out", help="The Markdown page to write.", show_default=True)
+    ] = Path("docs/data_dictionary.md"),
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 when the page is out of date.")
+    ] = False,
+) -> None:
+    """Render the data dictionary page from sql/marts/*.yml (the published tables' descriptions)."""
+    from funnel import dictionary
+
+    try:
+        page = dictionary.render(dictionary.load_all())
+    except dictionary.DictionaryError as e:
+        console.print(f"[red]data dictionary error[/red]: {escape(str(e))}")
+        raise typer.Exit(2) from None
+    if check:
+        current = out_file.read_text(encoding="utf-8") if out_file.is_file() else None
+        if current != page:
+            console.print(f"{out_file} is out of date: run `funnel docs --out {out_file}`")
+            raise typer.Exit(1)
+        out.print(f"{out_file} is up to date")
+        return
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    out_file.write_text(page, encoding="utf-8")
+    out.print(f"wrote {out_file}")
 
 
 _STATUS_STYLE = {

@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 
-from funnel import sqlmodels
+from funnel import dictionary, sqlmodels
 from funnel.config import FunnelConfig
 from funnel.errors import FunnelError
 from funnel.schema import ENTITIES, raw_table_name
@@ -67,12 +67,13 @@ def build(config: FunnelConfig, run_id: str, as_of: date) -> Build:
         con.execute("set variable as_of = ?", [as_of])
         con.execute("set variable run_id = ?", [run_id])
         _expose_inputs(con, config)
-        sqlmodels.run_models(con)
+        marts = sqlmodels.run_models(con)
         failed = {name: n for name, n in sqlmodels.run_audits(con).items() if n}
         if failed:
             raise FunnelError(
                 "model audits failed: " + ", ".join(f"{k} ({v} rows)" for k, v in failed.items())
             )
+        dictionary.apply_comments(con, marts)  # every published table and column described
         cur = con.execute(HEADLINE_SQL)
         names = [d[0] for d in cur.description or []]
         headline = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 
 from funnel.errors import FunnelError
 from funnel.quality.checks import Check
@@ -95,6 +96,7 @@ def run_suite(name: str, frame: pl.DataFrame, checks: list[Check]) -> SuiteResul
     # The context outlives this call (great-expectations keeps the latest one): drop the
     # datasource, so its batches' pandas frames do not stay in memory for the rest of the run.
     context.data_sources.delete(f"{name}_frames")
+    pa.default_memory_pool().release_unused()  # and pandas' Arrow buffers go back to the OS
     severity = {c.name: c.severity for c in checks}
     failures: list[pl.DataFrame] = []
     exceptions: list[str] = []

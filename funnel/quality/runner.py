@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,6 +25,16 @@ class SuiteResult:
 
     failures: pl.DataFrame
     exceptions: tuple[str, ...]
+
+
+def import_in_background() -> threading.Thread:
+    """Start importing great-expectations on a thread (it takes seconds), so it loads while
+    the run reads and cleans its sources (polars and DuckDB work without the GIL)."""
+    thread = threading.Thread(
+        target=importlib.import_module, args=("great_expectations",), daemon=True
+    )
+    thread.start()
+    return thread
 
 
 def _context() -> Any:

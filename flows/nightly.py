@@ -17,7 +17,6 @@ from funnel.config import FunnelConfig, SourceConfig, load_config
 from funnel.errors import DataQualityError, FunnelError
 from funnel.extract import Extract, extract_files
 from funnel.hygiene import CleanSource, clean_source, record_ids
-from funnel.quality.runner import import_in_background
 from funnel.quality.validate import EntityOutcome, validate_entity
 from funnel.summary import RunSummary, SourceCounts, alert_text
 
@@ -127,7 +126,6 @@ def nightly(config_path: str, as_of: date | None = None) -> RunSummary:
     with state.open_state(config.state_path) as con:
         state.start_run(con, run_id, day)
     try:
-        import_in_background()  # great-expectations loads while the sources are read
         # Each source is cleaned as soon as it is read: its text then waits on disk for the
         # rows that end in quarantine, so only one source's text is in memory at a time.
         cleaned = [clean(config, s, extract(config, s)) for s in config.sources]

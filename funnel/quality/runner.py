@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,16 +23,6 @@ class SuiteResult:
 
     failures: pl.DataFrame
     exceptions: tuple[str, ...]
-
-
-def import_in_background() -> threading.Thread:
-    """Start importing great-expectations on a thread (it takes seconds), so it loads while
-    the run reads and cleans its sources (polars and DuckDB work without the GIL)."""
-    thread = threading.Thread(
-        target=importlib.import_module, args=("great_expectations",), daemon=True
-    )
-    thread.start()
-    return thread
 
 
 def _context() -> Any:

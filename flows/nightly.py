@@ -4,6 +4,7 @@
 # its entrypoint and validates parameters against the real types (`date`), not strings.
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from uuid import uuid4
@@ -154,11 +155,13 @@ def nightly(config_path: str, as_of: date | None = None) -> RunSummary:
     with state.open_state(config.state_path) as con:
         state.start_run(con, run_id, day)
     try:
-        extracts = [extract(config, s) for s in config.sources]
-        cleaned = [clean(config, s, e) for s, e in zip(config.sources, extracts, strict=True)]
+        # Each source is cleaned as soon as it is read: its text then waits on disk for the
+        # rows that end in quarantine, so only one source's text is in memory at a time.
+        cleaned = [clean(config, s, extract(config, s)) for s in config.sources]
         outcomes = validate(config, run_id, day, cleaned)
         load(config, run_id, day, outcomes, cleaned)
         checked = RunSummary.of(run_id, day, "published", outcomes, [])
+        del cleaned, outcomes  # loaded: free the frames before the models run
         if checked.warned_share > config.alerts.warn_share:
             # before the models run, so the published pipeline_runs counts this alert
             alert(config, checked)
@@ -168,7 +171,7 @@ def nightly(config_path: str, as_of: date | None = None) -> RunSummary:
     except BaseException as error:  # KeyboardInterrupt too: a backfill is safe to stop
         _fail(config, run_id, day, error)
         raise
-    return RunSummary.of(run_id, day, "published", outcomes, build.headline)
+    return replace(checked, headline=build.headline)
 
 
 def _fail(config: FunnelConfig, run_id: str, day: date, error: BaseException) -> None:

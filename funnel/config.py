@@ -60,6 +60,8 @@ class WarehouseConfig(_Strict):
     timezone: str = "UTC"
     #: The private state file (raw tables, run log). Default: beside the warehouse.
     state_path: Path | None = None
+    #: DuckDB's memory limit while the models build (it spills to disk beyond it).
+    memory_limit: str = Field(default="1GB", pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$")
 
     @field_validator("timezone")
     @classmethod

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+import os
+import tempfile
+import weakref
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -27,6 +31,9 @@ class Extract:
     watermark: str | None = None
     #: API sources: True when only records changed since the last watermark were pulled.
     incremental: bool = False
+    #: Once cleaned, the source's own text columns wait in this temporary Arrow file (see
+    #: `spill`) and `rows` keeps only `_rid`, `_file` and `_line`.
+    spilled: Path | None = None
 
     @property
     def rows_read(self) -> int:
@@ -66,17 +73,20 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-def _record_lines(path: Path, source: SourceConfig, records: int) -> list[int]:
+def _record_lines(path: Path, source: SourceConfig, records: int) -> pl.Series:
     """The 1-based line on which each data record starts.
 
     When the file has one physical line per record (the usual case) that is 2, 3, ...; blank
     lines or quoted line breaks make the csv module walk the file to find where records start.
     """
+    physical, last = 0, b"\n"
     with path.open("rb") as fh:
-        data = fh.read()
-    physical = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        while chunk := fh.read(1 << 24):
+            physical += chunk.count(b"\n")
+            last = chunk[-1:]
+    physical += 0 if last == b"\n" else 1
     if physical == records + 1:
-        return list(range(2, records + 2))
+        return pl.int_range(2, records + 2, dtype=pl.Int64, eager=True)
     encoding = "utf-8-sig" if source.encoding == "utf-8" else source.encoding
     starts: list[int] = []
     with path.open(encoding=encoding, newline="", errors="replace") as fh:
@@ -87,7 +97,7 @@ def _record_lines(path: Path, source: SourceConfig, records: int) -> list[int]:
             if record:
                 starts.append(end + 1)
             end = reader.line_num
-    return starts
+    return pl.Series(starts, dtype=pl.Int64)
 
 
 def read_csv_file(path: Path, source: SourceConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -116,12 +126,10 @@ def read_csv_file(path: Path, source: SourceConfig) -> tuple[pl.DataFrame, pl.Da
         raise ConfigError(f"{path}: cannot be read as CSV: {e}") from e
     finally:
         con.close()
-    rejected_lines = set(rejects.get_column("line").to_list())
-    lines = _record_lines(path, source, rows.height + len(rejected_lines))
-    accepted = [n for n in lines if n not in rejected_lines][: rows.height]
-    rows = rows.with_columns(
-        pl.lit(str(path)).alias("_file"), pl.Series("_line", accepted, pl.Int64)
-    )
+    rejected_lines = rejects.get_column("line").cast(pl.Int64).unique()
+    lines = _record_lines(path, source, rows.height + rejected_lines.len())
+    accepted = lines.filter(~lines.is_in(rejected_lines.implode())).head(rows.height)
+    rows = rows.with_columns(pl.lit(str(path)).alias("_file"), accepted.alias("_line"))
     reject_frame = rejects.select(
         pl.lit(str(path)).alias("_file"),
         pl.col("line").cast(pl.Int64).alias("_line"),
@@ -152,8 +160,33 @@ def extract_files(config: FunnelConfig, source: SourceConfig) -> Extract:
     )
 
 
-def original_rows(rows: pl.DataFrame, rids: pl.Series) -> pl.DataFrame:
+def spill(extract: Extract) -> Extract:
+    """The extract with its text columns set aside in a temporary file (LZ4 Arrow IPC).
+
+    Once a source is cleaned its text is only needed for the few rows that end in quarantine,
+    so it need not stay in memory (at 1M leads the four sources' text is 1.5 GB). The file is
+    removed when the returned extract is garbage-collected, or at exit.
+    """
+    if extract.spilled is not None:
+        return extract
+    fd, name = tempfile.mkstemp(prefix=f"funnel-{extract.source}-", suffix=".arrow")
+    os.close(fd)
+    path = Path(name)
+    try:
+        extract.rows.drop("_file", "_line").write_ipc(path, compression="lz4")
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    slim = replace(extract, rows=extract.rows.select("_rid", "_file", "_line"), spilled=path)
+    weakref.finalize(slim, partial(path.unlink, missing_ok=True))
+    return slim
+
+
+def original_rows(extract: Extract, rids: pl.Series) -> pl.DataFrame:
     """`_rid` and the source's own columns of those rows as a JSON object text."""
-    own = [c for c in rows.columns if not c.startswith("_")]
+    rows = pl.scan_ipc(extract.spilled) if extract.spilled else extract.rows.lazy()
+    own = [c for c in rows.collect_schema().names() if not c.startswith("_")]
     picked = rows.filter(pl.col("_rid").is_in(rids.implode()))
-    return picked.select("_rid", pl.struct(own).struct.json_encode().alias("original_row"))
+    return picked.select(
+        "_rid", pl.struct(own).struct.json_encode().alias("original_row")
+    ).collect()

@@ -9,7 +9,7 @@ import polars as pl
 from funnel.config import FunnelConfig, SourceConfig
 from funnel.connectors import effective_mapping
 from funnel.errors import ConfigError
-from funnel.extract import Extract
+from funnel.extract import Extract, spill
 from funnel.schema import ENTITIES
 from transforms.clean import CleanOptions, clean
 from transforms.dedupe import dedupe
@@ -54,7 +54,7 @@ def clean_source(config: FunnelConfig, source: SourceConfig, extract: Extract) -
     if mapping.closed_at_from_close_date and "closed_at" in entity.fields:
         cleaned = closed_at_from_close_date(cleaned)
     kept, superseded = dedupe(cleaned, entity)
-    return CleanSource(source, extract, kept, superseded, mapped.missing_required)
+    return CleanSource(source, spill(extract), kept, superseded, mapped.missing_required)
 
 
 def closed_at_from_close_date(frame: pl.DataFrame) -> pl.DataFrame:

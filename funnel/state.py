@@ -144,7 +144,7 @@ def record_quality(
                     s.source,
                     s.entity,
                     s.rows_read,
-                    s.loaded.height,
+                    s.rows_loaded,
                     s.rows_quarantined,
                     s.rows_warned,
                 ],

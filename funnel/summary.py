@@ -51,7 +51,7 @@ class RunSummary:
     ) -> RunSummary:
         counts = [
             SourceCounts(
-                s.source, s.entity, s.rows_read, s.loaded.height, s.rows_quarantined, s.rows_warned
+                s.source, s.entity, s.rows_read, s.rows_loaded, s.rows_quarantined, s.rows_warned
             )
             for o in outcomes
             for s in o.sources

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -13,6 +14,12 @@ from transforms.parse import parse_dates, parse_numbers, parse_timestamps
 
 TRUE_WORDS = ("true", "yes", "y", "1", "t", "x")
 FALSE_WORDS = ("false", "no", "n", "0", "f")
+#: Values that mean "no value", in every spelling of their case (no lower-casing per value).
+NULL_MARKERS = sorted(
+    {""}
+    | {"".join(cs) for cs in itertools.product(*((ch.lower(), ch.upper()) for ch in "null"))}
+    | {"".join(cs) for cs in itertools.product(*((ch.lower(), ch.upper()) for ch in "n/a"))}
+)
 #: Free-text fields whose values are categories: lower_snake_case, booleans as yes/no.
 CATEGORY_FIELDS = ("authority", "need")
 
@@ -31,9 +38,9 @@ class CleanOptions:
 def trim_blanks(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     """Strip surrounding white space; empty strings and 'NULL'-like markers become null."""
     return frame.with_columns(
-        pl.when(pl.col(c).str.strip_chars().str.to_lowercase().is_in(["", "null", "n/a"]))
-        .then(None)
-        .otherwise(pl.col(c).str.strip_chars())
+        pl.col(c)
+        .str.strip_chars()
+        .pipe(lambda s: pl.when(s.is_in(NULL_MARKERS)).then(None).otherwise(s))
         .alias(c)
         for c in columns
     )

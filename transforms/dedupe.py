@@ -27,14 +27,23 @@ def dedupe(frame: pl.DataFrame, entity: Entity) -> tuple[pl.DataFrame, pl.DataFr
     else:
         has_key = pl.col("stage").is_not_null() & pl.col("entered_at").is_not_null()
     order = ["updated_at", "_line"] if "updated_at" in frame.columns else ["_line"]
-    ranked = frame.sort(order, descending=True, nulls_last=True).with_columns(
-        (pl.struct(key).is_first_distinct() | ~has_key).alias("_keep")
+    # Rank only the columns the decision needs; the wide frame is filtered once, in its order.
+    ranked = (
+        frame.select("_rid", *key, *(c for c in order if c not in key), has_key.alias("_has"))
+        .sort(order, descending=True, nulls_last=True)
+        .with_columns((pl.struct(key).is_first_distinct() | ~pl.col("_has")).alias("_keep"))
     )
-    winners = ranked.filter(pl.col("_keep")).drop("_keep").sort("_rid")
-    winner_line = winners.filter(has_key).select(*key, pl.col("_line").alias("winner_line"))
+    losers = ranked.filter(~pl.col("_keep"))
+    if losers.is_empty():
+        return frame, pl.DataFrame(schema={"_rid": pl.Int64, "winner_line": pl.Int64})
+    winners = frame.filter(~pl.col("_rid").is_in(losers.get_column("_rid").implode()))
+    winner_line = (
+        ranked.filter(pl.col("_keep") & pl.col("_has"))
+        .join(losers.select(key).unique(), on=key, nulls_equal=True)
+        .select(*key, pl.col("_line").alias("winner_line"))
+    )
     superseded = (
-        ranked.filter(~pl.col("_keep"))
-        .join(winner_line, on=key, how="left", nulls_equal=True)
+        losers.join(winner_line, on=key, how="left", nulls_equal=True)
         .select("_rid", "winner_line")
         .sort("_rid")
     )

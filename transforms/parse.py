@@ -30,14 +30,14 @@ def parse_timestamps(s: pl.Series, formats: list[str], timezone: str) -> pl.Seri
     """
     out = pl.Series(s.name, [None] * len(s), dtype=pl.Datetime("us"))
     todo = s.is_not_null()
-    folded = _iso_folded(s)
-    candidates = [(f, s) for f in formats]
-    candidates += [(f, folded) for f in (*ISO_NAIVE, *ISO_OFFSET)]
-    for fmt, values in candidates:
+    candidates = [(f, False) for f in formats]
+    candidates += [(f, True) for f in (*ISO_NAIVE, *ISO_OFFSET)]
+    for fmt, folded in candidates:
         if not todo.any():
             break
         idx = todo.arg_true()
-        parsed = _try_format(values.gather(idx), fmt, timezone)
+        values = s.gather(idx)
+        parsed = _try_format(_iso_folded(values) if folded else values, fmt, timezone)
         hit = parsed.is_not_null()
         if hit.any():
             out = out.scatter(idx.filter(hit), parsed.filter(hit))

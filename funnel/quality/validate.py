@@ -52,12 +52,27 @@ class SourceOutcome:
 
     source: str
     entity: str
-    loaded: pl.DataFrame
+    #: The source's rows after hygiene (with `_gid`); `loaded` is them less `rejected`.
+    rows: pl.DataFrame
+    #: `_gid` of the rows quarantined by a check.
+    rejected: pl.Series
     rows_read: int
+    rows_loaded: int
     rows_quarantined: int
     rows_warned: int
     #: Why this source blocks the run (empty: it does not).
     blocking: tuple[str, ...]
+    #: A past day: later dates of loaded rows are blanked as of it (see _as_it_was).
+    past_day: date | None = None
+
+    @property
+    def loaded(self) -> pl.DataFrame:
+        """The rows that load, built when asked: holding a copy of every source's loaded rows
+        beside their cleaned rows would double the run's memory."""
+        loaded = self.rows.filter(~pl.col("_gid").is_in(self.rejected.implode())).drop(
+            HELPER_COLUMNS, strict=False
+        )
+        return loaded if self.past_day is None else _as_it_was(loaded, self.entity, self.past_day)
 
 
 @dataclass(frozen=True)
@@ -95,7 +110,7 @@ def _quarantine(p: CleanSource, errors: pl.DataFrame, id_field: str | None) -> p
     )
     rejected = pl.concat([superseded, failed], how="vertical_relaxed")
     from_rows = rejected.join(lineage, on="_rid").join(
-        original_rows(p.extract.rows, rejected.get_column("_rid")), on="_rid", how="left"
+        original_rows(p.extract, rejected.get_column("_rid")), on="_rid", how="left"
     )
     from_reader = p.extract.rejects.select(
         "_file",
@@ -189,6 +204,7 @@ def validate_entity(
         pl.concat(
             [p.rows.with_columns(pl.lit(i, pl.Int32).alias("_part")) for i, p in enumerate(parts)],
             how="vertical_relaxed",
+            rechunk=False,
         )
         .with_row_index("_gid")
         .with_columns(pl.col("_gid").cast(pl.Int64)),
@@ -212,18 +228,15 @@ def validate_entity(
 
     outcomes, quarantines, results = [], [], []
     for i, p in enumerate(parts):
-        mine = rows.filter(pl.col("_part") == i)
+        mine = rows if len(parts) == 1 else rows.filter(pl.col("_part") == i)
         errs = errors.filter(pl.col("_part") == i)
         mine_reasons = reasons.filter(pl.col("_part") == i)
         quarantine = _quarantine(p, errs, entity.id_field)
-        loaded = mine.join(errs.select("_gid"), on="_gid", how="anti").drop(
-            HELPER_COLUMNS, strict=False
-        )
-        if past_day:
-            loaded = _as_it_was(loaded, entity_name, as_of)
-        if p.extract.rows_read != loaded.height + quarantine.height:
+        rejected = errs.get_column("_gid")
+        rows_loaded = mine.height - rejected.len()
+        if p.extract.rows_read != rows_loaded + quarantine.height:
             raise AssertionError(
-                f"{p.source.name}: rows read {p.extract.rows_read} != loaded {loaded.height}"
+                f"{p.source.name}: rows read {p.extract.rows_read} != loaded {rows_loaded}"
                 f" + quarantined {quarantine.height}"
             )
         failed = dict(mine_reasons.group_by("check").len().iter_rows())
@@ -233,8 +246,10 @@ def validate_entity(
             SourceOutcome(
                 source=p.source.name,
                 entity=entity_name,
-                loaded=loaded,
+                rows=mine,
+                rejected=rejected,
                 rows_read=p.extract.rows_read,
+                rows_loaded=rows_loaded,
                 rows_quarantined=quarantine.height,
                 rows_warned=mine_reasons.filter(pl.col("severity") == "warn")
                 .get_column("_gid")
@@ -244,6 +259,7 @@ def validate_entity(
                     errs.filter(~pl.col("deferred")).height + p.extract.rejects.height,
                     config.max_error_share,
                 ),
+                past_day=as_of if past_day else None,
             )
         )
     return EntityOutcome(tuple(outcomes), pl.concat(quarantines), pl.concat(results))

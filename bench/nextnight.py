@@ -1,0 +1,86 @@
+"""The next night's export, derived deterministically from a generated one.
+
+Per file, about 1 % of the records are new or changed (and 0.1 % are gone):
+- changed (0.5 %): the row's last field gets a new value (leads and opportunities: Last Modified
+  Date the next day; stage history: the amount; activities: the owner);
+- new (0.5 %): a copy of a row under a new id (`LD-N...`, `OP-N...`, `AC-N...`); a new
+  opportunity brings copies of its stage history under the same new id;
+- gone (0.1 %): rows left out of the export.
+
+Rows are handled as lines of text (polars, no per-row Python), so the CSV dirt of the original
+export (broken rows, odd spellings) is carried over as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import polars as pl
+
+#: File -> (id prefix of its first column, value the last field takes on a changed row).
+FILES = {
+    "leads.csv": ("LD-", "2026-11-01 09:00:00"),
+    "opportunities.csv": ("OP-", "2026-11-01 09:00:00"),
+    "stage_history.csv": ("OP-", "12345.00"),
+    "activities.csv": ("AC-", "Taylor Changed"),
+}
+CHANGED, NEW, GONE = 5, 5, 1  # per mille of the rows
+
+
+def _lines(path: Path) -> tuple[str, pl.DataFrame]:
+    """The header, and every data line as text with its 0-based position and a bucket 0..999."""
+    text = path.read_text(encoding="utf-8")
+    header, _, body = text.partition("\n")
+    lines = pl.Series("line", body.split("\n"), pl.String).to_frame().filter(pl.col("line") != "")
+    pos = pl.int_range(pl.len(), dtype=pl.Int64)
+    bucket = ((pos * 2654435761 + 97) % 4294967296) % 1000
+    return header, lines.with_columns(pos.alias("pos"), bucket.alias("bucket"))
+
+
+def _renamed(prefix: str) -> pl.Expr:
+    """The line with its leading id `XX-123` as `XX-N123`."""
+    return pl.col("line").str.replace(f"^{prefix}", f"{prefix}N")
+
+
+def derive(src: Path, out: Path) -> dict[str, dict[str, int]]:
+    """Write the next night's export of `src` into `out`; return counts per file."""
+    out.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, dict[str, int]] = {}
+    new_opps: pl.Series | None = None
+    for name in ("leads.csv", "opportunities.csv", "stage_history.csv", "activities.csv"):
+        prefix, new_value = FILES[name]
+        header, lines = _lines(src / name)
+        b = pl.col("bucket")
+        changed = b < CHANGED
+        gone = (b >= CHANGED) & (b < CHANGED + GONE)
+        kept = lines.filter(~gone).with_columns(
+            pl.when(changed)
+            .then(pl.col("line").str.replace(r",[^,]*$", "," + new_value))
+            .otherwise(pl.col("line"))
+            .alias("line")
+        )
+        first = pl.col("line").str.extract(r"^([^,]*)", 1)
+        if name == "stage_history.csv":
+            assert new_opps is not None
+            added = lines.filter(first.is_in(new_opps.implode()))
+        else:
+            added = lines.filter((b >= 500) & (b < 500 + NEW))
+        if name == "opportunities.csv":
+            new_opps = added.select(first.alias("id")).get_column("id")
+        added = added.with_columns(_renamed(prefix))
+        body = pl.concat([kept, added]).get_column("line")
+        text = body.str.join("\n").item()
+        (out / name).write_text(f"{header}\n{text}\n", encoding="utf-8")
+        counts[name] = {
+            "rows": kept.height + added.height,
+            "changed": lines.filter(changed).height,
+            "new": added.height,
+            "gone": lines.filter(gone).height,
+        }
+    manifest = src / "_manifest.json"
+    if manifest.exists():
+        shutil.copy(manifest, out / "_source_manifest.json")
+    (out / "_next_night.json").write_text(json.dumps(counts, indent=2) + "\n", encoding="utf-8")
+    return counts

@@ -1,0 +1,343 @@
+"""Benchmark: the baseline (DuckDB alone), the full nightly run and the next night's incremental
+run on a generated export of --leads leads. See the README section "Benchmark".
+
+Every measured run is a child process; its wall time is measured here and its peak memory is
+the child's `ru_maxrss`. The full and incremental runs are `funnel run` against a running
+Prefect server (started here on a free port unless PREFECT_API_URL is set); their per-step times
+are the task runs' durations as the server recorded them. The last line printed is:
+
+leads=<n> baseline_s=<s> full_s=<s> incremental_s=<s> full_vs_baseline=<r>
+incremental_vs_full=<r> peak_rss_mb=<n>     (one line)
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import nextnight  # noqa: E402
+from funnel import generate as generator  # noqa: E402
+
+BIN = Path(sys.executable).parent
+#: The day the generated export ends (the full run's as-of day) and the next night's.
+FULL_AS_OF, NEXT_AS_OF = "2026-10-31", "2026-11-01"
+STEPS = ("extract", "clean", "validate", "load", "models", "publish")
+
+
+@dataclass
+class Measured:
+    """One measured child process."""
+
+    name: str
+    seconds: float
+    peak_rss_mb: float
+    rows: int
+    steps: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+def generator_version() -> str:
+    """Changes whenever funnel/generate.py changes (the cached exports are keyed by it)."""
+    return hashlib.sha256(Path(generator.__file__).read_bytes()).hexdigest()[:12]
+
+
+def cached_export(cache: Path, leads: int, seed: int) -> Path:
+    """The generated export for (leads, seed, generator version), generated once."""
+    target = cache / f"leads{leads}-seed{seed}-gen{generator_version()}"
+    if not (target / "_manifest.json").exists():
+        tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=cache))
+        print(f"generating {leads:,} leads (seed {seed}) into {target} ...", flush=True)
+        subprocess.run(
+            [
+                str(BIN / "funnel"),
+                "generate",
+                "--out",
+                str(tmp),
+                "--leads",
+                str(leads),
+                "--seed",
+                str(seed),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        shutil.rmtree(target, ignore_errors=True)
+        tmp.rename(target)
+    return target
+
+
+def cached_next_night(export: Path) -> Path:
+    """The next night's export derived from `export` (1 % new or changed), derived once."""
+    target = export.with_name(export.name + "-next")
+    if not (target / "_next_night.json").exists():
+        print(f"deriving the next night's export into {target} ...", flush=True)
+        tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=export.parent))
+        nextnight.derive(export, tmp)
+        shutil.rmtree(target, ignore_errors=True)
+        tmp.rename(target)
+    return target
+
+
+def write_config(export: Path, warehouse: Path, out: Path) -> Path:
+    """The bundled funnel.toml (written for a generated export) pointed at `export`."""
+    text = (ROOT / "funnel.toml").read_text(encoding="utf-8")
+    text = text.replace('"data/sample/', f'"{export.as_posix()}/')
+    text = text.replace('"data/warehouse/funnel.duckdb"', f'"{warehouse.as_posix()}"')
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+def export_rows(export: Path) -> int:
+    """Data lines in the export's CSV files."""
+    total = 0
+    for f in ("leads.csv", "opportunities.csv", "stage_history.csv", "activities.csv"):
+        with (export / f).open("rb") as fh:
+            total += sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 24), b"")) - 1
+    return total
+
+
+def run_child(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Run a child and read its own peak RSS with wait4 (not the maximum over all children)."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{stdout}\n{stderr}")
+    return seconds, usage.ru_maxrss / 1024, stdout
+
+
+def baseline_spec(config_path: Path, out: Path) -> dict[str, Any]:
+    """What bench/baseline.py needs, taken from the config (so it imports no pipeline code)."""
+    from funnel.config import load_config
+    from funnel.connectors import effective_mapping
+    from funnel.extract import read_header
+    from funnel.schema import ENTITIES, LINEAGE_COLUMNS, raw_table_ddl, raw_table_name
+    from funnel.state import LOG_DDL
+    from transforms.clean import stage_lookup
+
+    config = load_config(config_path)
+    sources = []
+    for s in config.sources:
+        entity = ENTITIES[s.entity]
+        files = config.source_files(s)
+        header = read_header(files[0], s)
+        mapping = effective_mapping(s, header)
+        folded = {h.casefold(): h for h in header}
+        columns = {}
+        for name in entity.fields:
+            wanted = mapping.columns.get(name, name).casefold()
+            if wanted in folded:
+                columns[name] = folded[wanted]
+        lineage = [c for c in LINEAGE_COLUMNS if c != "stage_label" or entity.has_stage]
+        sources.append(
+            {
+                "name": s.name,
+                "table": raw_table_name(entity.name),
+                "table_columns": [*entity.fields, *lineage],
+                "files": [str(f) for f in files],
+                "fields": dict(entity.fields),
+                "has_stage": entity.has_stage,
+                "id_field": entity.id_field,
+                "columns": columns,
+                "stages": stage_lookup(mapping.stages),
+                "date_formats": list(s.date_formats),
+                "probability_scale": mapping.probability_scale,
+                "delimiter": s.delimiter,
+                "encoding": s.encoding,
+            }
+        )
+    q = config.qualification
+    qualification = {
+        **{k: str(v) for k, v in q.model_dump().items() if not isinstance(v, list)},
+        "authority_roles": ",".join(q.authority_roles),
+        "need_signals": ",".join(q.need_signals),
+    }
+    return {
+        "out": str(out),
+        "as_of": FULL_AS_OF,
+        "ddl": [raw_table_ddl(e) for e in ENTITIES.values()]
+        + [d.replace("if not exists ", "") for d in LOG_DDL if d.startswith("create")],
+        "sources": sources,
+        "stage_probability": list(config.forecast.stage_probability.items()),
+        "qualification": list(qualification.items()),
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _healthy(api_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{api_url}/health", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+@contextmanager
+def prefect_server(env: dict[str, str], home: Path) -> Iterator[str]:
+    """PREFECT_API_URL when set; else a `prefect server start` of our own, stopped on exit."""
+    if env.get("PREFECT_API_URL"):
+        yield env["PREFECT_API_URL"]
+        return
+    port = free_port()
+    api_url = f"http://127.0.0.1:{port}/api"
+    home.mkdir(parents=True, exist_ok=True)
+    log = (home / "server.log").open("w")
+    server = subprocess.Popen(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env={**env, "PREFECT_HOME": str(home)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not _healthy(api_url):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the Prefect server did not start: see {home / 'server.log'}")
+            time.sleep(0.5)
+        print(f"Prefect server on {api_url} (pid {server.pid})", flush=True)
+        yield api_url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def step_times(api_url: str) -> dict[str, float]:
+    """Seconds per step of the latest funnel-nightly flow run: its task runs' run times as the
+    server recorded them (a step over several sources, such as extract, is their sum)."""
+    body = json.dumps(
+        {"flows": {"name": {"any_": ["funnel-nightly"]}}, "sort": "START_TIME_DESC", "limit": 1}
+    ).encode()
+    req = urllib.request.Request(
+        f"{api_url}/flow_runs/filter", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=30) as r:
+        (flow_run,) = json.load(r)
+    body = json.dumps({"flow_runs": {"id": {"any_": [flow_run["id"]]}}, "limit": 200}).encode()
+    req = urllib.request.Request(
+        f"{api_url}/task_runs/filter", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=30) as r:
+        task_runs = json.load(r)
+    steps: dict[str, float] = defaultdict(float)
+    for t in task_runs:
+        name = t["name"].rsplit("-", 1)[0]
+        step = "models" if name == "build_models" else name
+        steps[step] += float(t.get("total_run_time") or 0.0)
+    steps["flow"] = float(flow_run.get("total_run_time") or 0.0)
+    return dict(steps)
+
+
+def funnel_run(
+    config: Path, as_of: str, env: dict[str, str], api_url: str, rows: int, name: str
+) -> Measured:
+    cmd = [str(BIN / "funnel"), "run", "--config", str(config), "--as-of", as_of]
+    seconds, rss, _ = run_child(cmd, {**env, "PREFECT_API_URL": api_url})
+    time.sleep(1.0)  # the task runs' final states reach the server as events
+    return Measured(name, seconds, rss, rows, step_times(api_url))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--leads", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--cache-dir", type=Path, default=ROOT / "bench" / ".cache")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the work folder (warehouse, state, configs, server log)",
+    )
+    args = parser.parse_args(argv)
+
+    args.cache_dir.mkdir(parents=True, exist_ok=True)
+    export = cached_export(args.cache_dir, args.leads, args.seed)
+    next_export = cached_next_night(export)
+    rows, next_rows = export_rows(export), export_rows(next_export)
+
+    work = Path(tempfile.mkdtemp(prefix="funnel-bench-"))
+    env = {
+        **os.environ,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_HOME": os.environ.get("PREFECT_HOME", str(work / "prefect")),
+    }
+    try:
+        warehouse = work / "warehouse" / "funnel.duckdb"
+        full_cfg = write_config(export, warehouse, work / "full.toml")
+        next_cfg = write_config(next_export, warehouse, work / "next.toml")
+
+        spec = work / "baseline.json"
+        spec.write_text(json.dumps(baseline_spec(full_cfg, work / "baseline.duckdb")))
+        seconds, rss, _ = run_child(
+            [sys.executable, str(ROOT / "bench" / "baseline.py"), str(spec)], env
+        )
+        baseline = Measured("baseline", seconds, rss, rows)
+
+        with prefect_server(env, work / "prefect-server") as api_url:
+            full = funnel_run(full_cfg, FULL_AS_OF, env, api_url, rows, "full")
+            incremental = funnel_run(next_cfg, NEXT_AS_OF, env, api_url, next_rows, "incremental")
+    finally:
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+    report([baseline, full, incremental])
+    peak = max(m.peak_rss_mb for m in (baseline, full, incremental))
+    print(
+        f"leads={args.leads} baseline_s={baseline.seconds:.2f} full_s={full.seconds:.2f}"
+        f" incremental_s={incremental.seconds:.2f}"
+        f" full_vs_baseline={full.seconds / baseline.seconds:.2f}"
+        f" incremental_vs_full={incremental.seconds / full.seconds:.3f}"
+        f" peak_rss_mb={peak:.0f}"
+    )
+    return 0
+
+
+def report(runs: list[Measured]) -> None:
+    print(f"{'run':<12} {'wall s':>8} {'peak MB':>8} {'rows':>11} {'rows/s':>10}  steps (s)")
+    for m in runs:
+        steps = " ".join(f"{k}={m.steps[k]:.2f}" for k in (*STEPS, "flow") if k in m.steps)
+        print(
+            f"{m.name:<12} {m.seconds:8.2f} {m.peak_rss_mb:8.0f} {m.rows:11,} "
+            f"{m.rows_per_s:10,.0f}  {steps}"
+        )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

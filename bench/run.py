@@ -139,7 +139,7 @@ def baseline_spec(config_path: Path, out: Path) -> dict[str, Any]:
     from funnel.connectors import effective_mapping
     from funnel.extract import read_header
     from funnel.schema import ENTITIES, LINEAGE_COLUMNS, raw_table_ddl, raw_table_name
-    from funnel.state import LOG_DDL
+    from funnel.state import LOG_DDL, SNAPSHOT_DDL
     from transforms.clean import stage_lookup
 
     config = load_config(config_path)
@@ -183,7 +183,8 @@ def baseline_spec(config_path: Path, out: Path) -> dict[str, Any]:
         "out": str(out),
         "as_of": FULL_AS_OF,
         "ddl": [raw_table_ddl(e) for e in ENTITIES.values()]
-        + [d.replace("if not exists ", "") for d in LOG_DDL if d.startswith("create")],
+        + [d.replace("if not exists ", "") for d in LOG_DDL if d.startswith("create")]
+        + list(SNAPSHOT_DDL),
         "sources": sources,
         "stage_probability": list(config.forecast.stage_probability.items()),
         "qualification": list(qualification.items()),

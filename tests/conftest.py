@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,15 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 SAMPLE = REPO / "data" / "sample"
+
+
+def copy_sample(root: Path) -> Path:
+    """The default config and the bundled sample copied into `root`; returns the config's path."""
+    shutil.copy(REPO / "funnel.toml", root / "funnel.toml")
+    shutil.copytree(SAMPLE, root / "data" / "sample")
+    return root / "funnel.toml"
+
+
 #: The published tables CONTRACT.md names (analysts build on these names).
 CONTRACT_TABLES = (
     "leads",

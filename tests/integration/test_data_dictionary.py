@@ -12,19 +12,11 @@ import pytest
 from flows.nightly import nightly
 from funnel import dictionary
 from funnel.errors import FunnelError
-from tests.conftest import CONTRACT_TABLES, REPO, SAMPLE
+from tests.conftest import CONTRACT_TABLES
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
 AS_OF = date(2026, 10, 31)
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the default config and the bundled sample in a temp folder."""
-    shutil.copy(REPO / "funnel.toml", tmp_path / "funnel.toml")
-    shutil.copytree(SAMPLE, tmp_path / "data" / "sample")
-    return tmp_path
 
 
 def test_every_published_table_and_column_has_its_description(project: Path) -> None:

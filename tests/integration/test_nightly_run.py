@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -16,19 +15,11 @@ import pytest
 
 from flows.nightly import nightly
 from funnel.errors import DataQualityError
-from tests.conftest import CONTRACT_TABLES, REPO, SAMPLE
+from tests.conftest import CONTRACT_TABLES, REPO
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
 AS_OF = date(2026, 10, 31)
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the default config and the bundled sample in a temp folder."""
-    shutil.copy(REPO / "funnel.toml", tmp_path / "funnel.toml")
-    shutil.copytree(SAMPLE, tmp_path / "data" / "sample")
-    return tmp_path
 
 
 def _sha(path: Path) -> str:

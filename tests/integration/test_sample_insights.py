@@ -3,7 +3,6 @@ sample (as `make run` builds it), against a real Prefect API and DuckDB files.""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import date
 
@@ -11,7 +10,7 @@ import duckdb
 import pytest
 
 from flows.nightly import nightly
-from tests.conftest import REPO, SAMPLE
+from tests.conftest import copy_sample
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -23,9 +22,7 @@ def warehouse(
     tmp_path_factory: pytest.TempPathFactory, prefect_server: None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     project = tmp_path_factory.mktemp("sample-insights")
-    shutil.copy(REPO / "funnel.toml", project / "funnel.toml")
-    shutil.copytree(SAMPLE, project / "data" / "sample")
-    summary = nightly(config_path=str(project / "funnel.toml"), as_of=AS_OF)
+    summary = nightly(config_path=str(copy_sample(project)), as_of=AS_OF)
     assert summary.status == "published"
     con = duckdb.connect(str(project / "data" / "warehouse" / "funnel.duckdb"), read_only=True)
     try:

@@ -5,7 +5,6 @@ Headless Debian Chromium over the DevTools protocol; screenshots land beside the
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pytest
 from flows.nightly import nightly
 from funnel.report import format as fmt
 from tests.acceptance.test_maven_crm import CONFIG as MAVEN_CONFIG
-from tests.conftest import REPO, SAMPLE
+from tests.conftest import copy_sample
 from tests.report.chromium import Chromium, Page
 from tests.report.conftest import CHART_MARKS, open_report
 
@@ -89,9 +88,7 @@ def test_maven_report_shows_the_warehouse_figures(
 
 
 def test_sample_report_renders_every_section(tmp_path: Path, chromium: Chromium) -> None:
-    shutil.copy(REPO / "funnel.toml", tmp_path / "funnel.toml")
-    shutil.copytree(SAMPLE, tmp_path / "data" / "sample")
-    nightly(config_path=str(tmp_path / "funnel.toml"), as_of=date(2026, 10, 31))
+    nightly(config_path=str(copy_sample(tmp_path)), as_of=date(2026, 10, 31))
     report = tmp_path / "data" / "warehouse" / "report.html"
 
     page = open_report(chromium, report)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from flows.nightly import nightly
 from funnel.errors import FunnelError
 from funnel.report import sections
 from funnel.report.model import Context, Section
-from tests.conftest import REPO, SAMPLE
+from tests.conftest import copy_sample
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
 
@@ -26,9 +25,7 @@ def _sha(path: Path) -> str:
 def test_a_failing_report_fails_the_run_and_publishes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    shutil.copy(REPO / "funnel.toml", tmp_path / "funnel.toml")
-    shutil.copytree(SAMPLE, tmp_path / "data" / "sample")
-    cfg = str(tmp_path / "funnel.toml")
+    cfg = str(copy_sample(tmp_path))
     nightly(config_path=cfg, as_of=date(2026, 10, 30))
     wh = tmp_path / "data" / "warehouse" / "funnel.duckdb"
     report = wh.with_name("report.html")

@@ -9,13 +9,14 @@ from datetime import date, datetime
 from pathlib import Path
 from uuid import uuid4
 
+import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
-from funnel import alerts, connectors, progress, snapshots, state, warehouse
+from funnel import alerts, connectors, incremental, progress, snapshots, state, warehouse
 from funnel.config import FunnelConfig, SourceConfig, load_config
 from funnel.errors import DataQualityError, FunnelError
-from funnel.extract import Extract, extract_files
+from funnel.extract import extract_files
 from funnel.hygiene import CleanSource, clean_source, record_ids
 from funnel.quality.validate import EntityOutcome, validate_entity
 from funnel.report import files
@@ -23,28 +24,49 @@ from funnel.summary import RunSummary, SourceCounts, alert_text
 
 
 @task(cache_policy=NONE)
-def extract(config: FunnelConfig, source: SourceConfig) -> Extract:
-    """Read every row of one source (files, or an API pull), keeping rows the reader rejects."""
+def extract(config: FunnelConfig, source: SourceConfig) -> incremental.Read:
+    """Read every row of one source (files, or an API pull), keeping rows the reader rejects.
+
+    A file source's rows get their hash and record key, and the state's record of its last
+    load is looked up (funnel.incremental)."""
     progress.step(f"extract {source.name}")
     if not connectors.is_api(source.format):
-        return extract_files(config, source)
+        rows = extract_files(config, source)
+        with state.open_state(config.state_path) as con:
+            return incremental.read(con, config, source, rows)
     watermark = None
     if source.incremental:
         with state.open_state(config.state_path) as con:
             watermark = state.get_watermark(con, source.name, source.entity, source.format)
-    return connectors.extract_api(source, watermark)
+    return incremental.Read(connectors.extract_api(source, watermark))
 
 
 @task(cache_policy=NONE)
-def clean(config: FunnelConfig, source: SourceConfig, rows: Extract) -> CleanSource:
-    """Map to canonical fields, normalise, type and deduplicate one source."""
+def clean(
+    config: FunnelConfig,
+    source: SourceConfig,
+    rows: incremental.Read,
+    affected: pl.Series | None = None,
+) -> tuple[CleanSource, incremental.Carry | None]:
+    """Map, clean and deduplicate one source; with `affected` (an incremental run) only its
+    rows of those records and its new or changed rows."""
     progress.step(f"clean {source.name}")
-    return clean_source(config, source, rows)
+    if rows.fingerprint is None:  # an API source
+        return clean_source(config, source, rows.extract), None
+    if affected is None or rows.prior is None:
+        carry = incremental.full(rows.extract)
+        return clean_source(config, source, rows.extract, rows.probability_scale), carry
+    narrowed, carry = incremental.narrow(rows.extract, rows.prior.rows, affected)
+    return clean_source(config, source, narrowed, rows.probability_scale), carry
 
 
 @task(cache_policy=NONE)
 def validate(
-    config: FunnelConfig, run_id: str, as_of: date, cleaned: list[CleanSource]
+    config: FunnelConfig,
+    run_id: str,
+    as_of: date,
+    cleaned: list[CleanSource],
+    modes: dict[str, str],
 ) -> list[EntityOutcome]:
     """Run each entity's suite over its sources; log results and quarantine; gate the run."""
     past_day = as_of < config.today()  # a backfill: rows born after the day are deferred
@@ -56,7 +78,7 @@ def validate(
         progress.step(f"validate {entity}")
         outcomes.append(validate_entity(entity, parts, as_of, config.validation, past_day))
     with state.open_state(config.state_path) as con:
-        state.record_quality(con, run_id, outcomes)
+        state.record_quality(con, run_id, outcomes, modes)
     blocking = [b for o in outcomes for s in o.sources for b in s.blocking]
     if blocking:
         raise DataQualityError("blocking data-quality gate failed:\n  " + "\n  ".join(blocking))
@@ -70,19 +92,35 @@ def load(
     as_of: date,
     outcomes: list[EntityOutcome],
     cleaned: list[CleanSource],
+    carries: dict[str, incremental.Carry],
+    fingerprints: dict[str, str],
 ) -> None:
-    """Replace each source's rows (an incremental pull: the pulled records' rows), advance the
-    API sources' watermarks and append the day's snapshot changes, in one transaction."""
+    """Replace each source's rows (an incremental pull: the pulled records' rows; an incremental
+    file source: the rows that are not carried), advance the API sources' watermarks, store the
+    file sources' row hashes and append the day's snapshot changes, in one transaction."""
     progress.step("load")
+    by_source = {c.source.name: c for c in cleaned}
     with state.open_state(config.state_path) as con:
         con.begin()
+        for name, carry in carries.items():
+            if carry.mode == "incremental":
+                incremental.apply_carry(con, by_source[name].source, carry)
         state.load_rows(
             con,
             run_id,
             outcomes,
             [s.name for s in config.sources],
             {c.source.name: record_ids(c) for c in cleaned if c.extract.incremental},
+            row_hashes={n: by_source[n].extract.rows.select("_rid", "_hash") for n in carries},
+            carried=[n for n, c in carries.items() if c.mode == "incremental"],
         )
+        for outcome in outcomes:
+            for o in outcome.sources:
+                if o.source in carries:
+                    c = by_source[o.source]
+                    hashes = incremental.loaded_hashes(o, c.extract, carries[o.source])
+                    incremental.store(con, run_id, as_of, c.source, fingerprints[o.source], hashes)
+        incremental.forget_others(con, list(carries))
         for c in cleaned:
             if c.extract.watermark is not None:
                 s = c.source
@@ -146,8 +184,11 @@ def new_run_id(as_of: date) -> str:
 
 
 @flow(name="funnel-nightly", log_prints=True)
-def nightly(config_path: str, as_of: date | None = None) -> RunSummary:
-    """One nightly run. Raises ConfigError (exit 2), DataQualityError (3) or FunnelError (1)."""
+def nightly(config_path: str, as_of: date | None = None, full: bool = False) -> RunSummary:
+    """One nightly run. Raises ConfigError (exit 2), DataQualityError (3) or FunnelError (1).
+
+    File sources whose last load can be carried over run incrementally (funnel.incremental)
+    unless `full` is set."""
     config = load_config(Path(config_path))
     day = as_of or config.today()
     run_id = new_run_id(day)
@@ -155,13 +196,29 @@ def nightly(config_path: str, as_of: date | None = None) -> RunSummary:
     with state.open_state(config.state_path) as con:
         state.start_run(con, run_id, day)
     try:
-        # Each source is cleaned as soon as it is read: its text then waits on disk for the
-        # rows that end in quarantine, so only one source's text is in memory at a time.
-        cleaned = [clean(config, s, extract(config, s)) for s in config.sources]
-        outcomes = validate(config, run_id, day, cleaned)
-        load(config, run_id, day, outcomes, cleaned)
+        # Each entity's sources are cleaned as soon as they are read: their text then waits on
+        # disk for the rows that end in quarantine, so only one entity's text is in memory at
+        # a time (an incremental run cleans only the rows of the records that changed).
+        cleaned: list[CleanSource] = []
+        carries: dict[str, incremental.Carry] = {}
+        fingerprints: dict[str, str] = {}
+        modes: dict[str, str] = {}
+        for group in _by_entity(config.sources):
+            reads = [extract(config, s) for s in group]
+            affected = incremental.entity_affected(reads, day, full)
+            for s, r in zip(group, reads, strict=True):
+                c, carry = clean(config, s, r, affected)
+                cleaned.append(c)
+                if carry is not None and r.fingerprint is not None:
+                    carries[s.name], fingerprints[s.name] = carry, r.fingerprint
+                    modes[s.name] = carry.mode
+                else:
+                    modes[s.name] = "incremental" if c.extract.incremental else "full"
+            del reads
+        outcomes = validate(config, run_id, day, cleaned, modes)
+        load(config, run_id, day, outcomes, cleaned, carries, fingerprints)
         checked = RunSummary.of(run_id, day, "published", outcomes, [])
-        del cleaned, outcomes  # loaded: free the frames before the models run
+        del cleaned, outcomes, carries  # loaded: free the frames before the models run
         if checked.warned_share > config.alerts.warn_share:
             # before the models run, so the published pipeline_runs counts this alert
             alert(config, checked)
@@ -172,6 +229,14 @@ def nightly(config_path: str, as_of: date | None = None) -> RunSummary:
         _fail(config, run_id, day, error)
         raise
     return replace(checked, headline=build.headline)
+
+
+def _by_entity(sources: list[SourceConfig]) -> list[list[SourceConfig]]:
+    """The sources grouped by entity, in the order the config names them."""
+    groups: dict[str, list[SourceConfig]] = defaultdict(list)
+    for s in sources:
+        groups[s.entity].append(s)
+    return list(groups.values())
 
 
 def _fail(config: FunnelConfig, run_id: str, day: date, error: BaseException) -> None:

@@ -93,6 +93,14 @@ def run(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="The as-of day, YYYY-MM-DD (default: today).")
     ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Clean and validate every row of every file source, even when only some"
+            " changed since the last run (default: only new or changed records).",
+        ),
+    ] = False,
 ) -> None:
     """One nightly run: extract, clean, validate, load, model, publish."""
     day = _as_of(as_of)
@@ -105,7 +113,7 @@ def run(
                 cfg.source_files(source)
         from flows.nightly import nightly
 
-        summary = _with_progress(lambda: nightly(config_path=str(config), as_of=day))
+        summary = _with_progress(lambda: nightly(config_path=str(config), as_of=day, full=full))
     except BaseException as e:
         _exit_for(e)
     _print_summary(summary)

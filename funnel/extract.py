@@ -22,7 +22,8 @@ class Extract:
     """Every row a source gave: parsed rows as text, and rows the CSV reader had to reject."""
 
     source: str
-    #: The file's own columns as text, plus `_rid` (row id in this extract), `_file`, `_line`.
+    #: The file's own columns as text, plus `_rid` (row id in this extract), `_file`, `_line`
+    #: (and, for file sources, `_hash` and `_key`: see funnel.incremental).
     rows: pl.DataFrame
     #: Structurally broken rows: `_file`, `_line`, `check`, `reason`, `original_row`.
     rejects: pl.DataFrame
@@ -34,10 +35,15 @@ class Extract:
     #: Once cleaned, the source's own text columns wait in this temporary Arrow file (see
     #: `spill`) and `rows` keeps only `_rid`, `_file` and `_line`.
     spilled: Path | None = None
+    #: An incremental run (funnel.incremental): `rows` holds only the rows processed tonight;
+    #: this many other rows of the export were loaded before as they are and stay loaded.
+    carried: int = 0
+    #: Of the carried rows, those that failed a warn check when they were loaded.
+    carried_warned: int = 0
 
     @property
     def rows_read(self) -> int:
-        return self.rows.height + self.rejects.height
+        return self.rows.height + self.rejects.height + self.carried
 
 
 REJECT_SCHEMA = pl.Schema(
@@ -160,6 +166,10 @@ def extract_files(config: FunnelConfig, source: SourceConfig) -> Extract:
     )
 
 
+#: Columns about a row (not of the file) that stay in memory when its text is spilled.
+LINEAGE = ("_rid", "_file", "_line", "_hash", "_key")
+
+
 def spill(extract: Extract) -> Extract:
     """The extract with its text columns set aside in a temporary file (LZ4 Arrow IPC).
 
@@ -173,11 +183,12 @@ def spill(extract: Extract) -> Extract:
     os.close(fd)
     path = Path(name)
     try:
-        extract.rows.drop("_file", "_line").write_ipc(path, compression="lz4")
+        extract.rows.drop(LINEAGE[1:], strict=False).write_ipc(path, compression="lz4")
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    slim = replace(extract, rows=extract.rows.select("_rid", "_file", "_line"), spilled=path)
+    lineage = [c for c in LINEAGE if c in extract.rows.columns]
+    slim = replace(extract, rows=extract.rows.select(lineage), spilled=path)
     weakref.finalize(slim, partial(path.unlink, missing_ok=True))
     return slim
 

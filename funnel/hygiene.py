@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import polars as pl
 
@@ -14,6 +15,10 @@ from funnel.schema import ENTITIES
 from transforms.clean import CleanOptions, clean
 from transforms.dedupe import dedupe
 from transforms.mapping import to_canonical
+
+#: Bump when a change to cleaning, deduplication or the checks changes the rows a run loads:
+#: a file source whose last load was cleaned by another version then runs in full once.
+HYGIENE_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -30,8 +35,16 @@ class CleanSource:
     missing_required: tuple[str, ...]
 
 
-def clean_source(config: FunnelConfig, source: SourceConfig, extract: Extract) -> CleanSource:
-    """Map, clean and deduplicate one source. A mapped column absent from the file: ConfigError."""
+def clean_source(
+    config: FunnelConfig,
+    source: SourceConfig,
+    extract: Extract,
+    probability_scale: Literal["auto", 1, 100] | None = None,
+) -> CleanSource:
+    """Map, clean and deduplicate one source. A mapped column absent from the file: ConfigError.
+
+    `probability_scale` overrides the source's (an incremental run cleans some rows only, with
+    the scale `auto` found over all of them)."""
     entity = ENTITIES[source.entity]
     header = [c for c in extract.rows.columns if not c.startswith("_")]
     mapping = effective_mapping(source, header)
@@ -47,7 +60,7 @@ def clean_source(config: FunnelConfig, source: SourceConfig, extract: Extract) -
         date_formats=source.date_formats,
         timezone=config.warehouse.timezone,
         decimal_comma=source.decimal_comma,
-        probability_scale=mapping.probability_scale,
+        probability_scale=probability_scale or mapping.probability_scale,
         stages=mapping.stages,
     )
     cleaned = clean(mapped.frame, entity, options)

@@ -134,6 +134,10 @@ LINEAGE_COLUMNS: dict[str, str] = {
     "run_id": "VARCHAR",  # the run that loaded the row
 }
 
+#: Raw-table column of file sources: the hash of the row's text (funnel.incremental). Added by
+#: the state file (not a lineage column: the published tables do not carry it).
+ROW_HASH_COLUMN = "source_row_hash"
+
 
 def raw_table_name(entity: str) -> str:
     """The state-file table that holds the cleaned, validated rows of an entity."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -11,7 +11,13 @@ import duckdb
 import polars as pl
 
 from funnel.quality.validate import EntityOutcome
-from funnel.schema import ENTITIES, LINEAGE_COLUMNS, raw_table_ddl, raw_table_name
+from funnel.schema import (
+    ENTITIES,
+    LINEAGE_COLUMNS,
+    ROW_HASH_COLUMN,
+    raw_table_ddl,
+    raw_table_name,
+)
 
 LOG_DDL = (
     """create table if not exists log_pipeline_runs (
@@ -21,7 +27,9 @@ LOG_DDL = (
     "alter table log_pipeline_runs add column if not exists alerts_sent integer default 0",
     """create table if not exists log_run_sources (
         run_id varchar, source varchar, entity varchar, rows_read bigint, rows_loaded bigint,
-        rows_quarantined bigint, rows_warned bigint)""",
+        rows_quarantined bigint, rows_warned bigint, mode varchar)""",
+    # state files written before file sources ran incrementally: their runs were full
+    "alter table log_run_sources add column if not exists mode varchar default 'full'",
     """create table if not exists log_dq_results (
         run_id varchar, source varchar, entity varchar, "check" varchar, column_name varchar,
         severity varchar, rows_checked bigint, rows_failed bigint, passed boolean,
@@ -46,6 +54,15 @@ SNAPSHOT_DDL = (
         closed_at timestamp, updated_at timestamp)""",
 )
 
+#: What the last load of each file source loaded, for incremental runs (funnel.incremental).
+INCREMENTAL_DDL = (
+    """create table if not exists state_row_hashes (
+        source varchar, row_hash ubigint, record_key varchar, warned boolean,
+        as_of_bound boolean)""",
+    """create table if not exists state_source_fingerprints (
+        source varchar primary key, fingerprint varchar, as_of date, run_id varchar)""",
+)
+
 LOG_TABLES = ("log_pipeline_runs", "log_run_sources", "log_dq_results", "log_dq_quarantine")
 
 
@@ -62,7 +79,11 @@ def open_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     try:
         for entity in ENTITIES.values():
             con.execute(raw_table_ddl(entity))
-        for ddl in (*LOG_DDL, *SNAPSHOT_DDL):
+            con.execute(
+                f"alter table {raw_table_name(entity.name)}"
+                f" add column if not exists {ROW_HASH_COLUMN} ubigint"
+            )
+        for ddl in (*LOG_DDL, *SNAPSHOT_DDL, *INCREMENTAL_DDL):
             con.execute(ddl)
         yield con
     finally:
@@ -117,9 +138,14 @@ def finish_run(
 
 
 def record_quality(
-    con: duckdb.DuckDBPyConnection, run_id: str, outcomes: Iterable[EntityOutcome]
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    outcomes: Iterable[EntityOutcome],
+    modes: Mapping[str, str] | None = None,
 ) -> None:
-    """Append the run's check results, quarantined rows and per-source row counts."""
+    """Append the run's check results, quarantined rows and per-source row counts (with each
+    source's mode: 'full', or 'incremental' when it processed new or changed rows only)."""
+    modes = modes or {}
     stamp = now()
     for outcome in outcomes:
         results = outcome.results.with_columns(  # noqa: F841 - read by DuckDB below
@@ -138,7 +164,8 @@ def record_quality(
         )
         for s in outcome.sources:
             con.execute(
-                "insert into log_run_sources values (?, ?, ?, ?, ?, ?, ?)",
+                "insert into log_run_sources (run_id, source, entity, rows_read, rows_loaded,"
+                " rows_quarantined, rows_warned, mode) values (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     run_id,
                     s.source,
@@ -147,6 +174,7 @@ def record_quality(
                     s.rows_loaded,
                     s.rows_quarantined,
                     s.rows_warned,
+                    modes.get(s.source, "full"),
                 ],
             )
 
@@ -187,15 +215,21 @@ def load_rows(
     outcomes: Iterable[EntityOutcome],
     configured_sources: Iterable[str],
     incremental: Mapping[str, Sequence[str]] | None = None,
+    row_hashes: Mapping[str, pl.DataFrame] | None = None,
+    carried: Collection[str] = (),
 ) -> None:
     """Replace each source's rows in its raw table with this run's rows.
 
     Rows of sources no longer in the config are dropped, so the state mirrors the config and a
     second run over the same files leaves the same rows (no duplicates). A source named in
     `incremental` (an API pull of changes only) keeps its other rows: only the rows of the
-    records it pulled (ids given) are replaced.
+    records it pulled (ids given) are replaced. A source named in `carried` (an incremental run
+    of a file source) had its rows that do not stay deleted already (funnel.incremental): its
+    loaded rows are added. `row_hashes` (source -> `_rid`, `_hash`) gives file sources' rows
+    their `source_row_hash`.
     """
     incremental = incremental or {}
+    row_hashes = row_hashes or {}
     keep = list(configured_sources)
     con.execute("delete from state_watermarks where not list_contains(?, source)", [keep])
     for entity in ENTITIES.values():
@@ -208,15 +242,31 @@ def load_rows(
             entity = ENTITIES[s.entity]
             table = raw_table_name(entity.name)
             lineage = [c for c in LINEAGE_COLUMNS if c != "stage_label" or entity.has_stage]
-            rows = s.loaded.select(  # noqa: F841 - read by DuckDB below
+            loaded = s.loaded
+            hashes = (
+                loaded.select("_rid").join(
+                    row_hashes[s.source], on="_rid", how="left", maintain_order="left"
+                )
+                if s.source in row_hashes
+                else None
+            )
+            rows = loaded.select(  # noqa: F841 - read by DuckDB below
                 *entity.fields,
                 *(["stage_label"] if entity.has_stage else []),
                 pl.lit(s.source).alias("source_system"),
                 pl.col("_file").alias("source_file"),
                 pl.col("_line").alias("source_line"),
                 pl.lit(run_id).alias("run_id"),
+                (
+                    pl.lit(hashes.get_column("_hash"))
+                    if hashes is not None
+                    else pl.lit(None, pl.UInt64)
+                ).alias(ROW_HASH_COLUMN),
             )
-            if s.source in incremental:
+            del loaded
+            if s.source in carried:
+                pass  # its rows that do not stay are gone already
+            elif s.source in incremental:
                 con.execute(
                     f"delete from {table} where source_system = ?"
                     f" and list_contains(?, {upsert_key(entity.name)})",
@@ -224,5 +274,5 @@ def load_rows(
                 )
             else:
                 con.execute(f"delete from {table} where source_system = ?", [s.source])
-            cols = ", ".join([*entity.fields, *lineage])
+            cols = ", ".join([*entity.fields, *lineage, ROW_HASH_COLUMN])
             con.execute(f"insert into {table} ({cols}) select {cols} from rows")

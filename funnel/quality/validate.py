@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 import polars as pl
@@ -64,6 +64,8 @@ class SourceOutcome:
     blocking: tuple[str, ...]
     #: A past day: later dates of loaded rows are blanked as of it (see _as_it_was).
     past_day: date | None = None
+    #: `_gid` of the rows that failed a warn check.
+    warned: pl.Series = field(default_factory=lambda: pl.Series("_gid", [], dtype=pl.Int64))
 
     @property
     def loaded(self) -> pl.DataFrame:
@@ -233,7 +235,9 @@ def validate_entity(
         mine_reasons = reasons.filter(pl.col("_part") == i)
         quarantine = _quarantine(p, errs, entity.id_field)
         rejected = errs.get_column("_gid")
-        rows_loaded = mine.height - rejected.len()
+        # an incremental run: the carried rows of the export stay loaded as they were
+        rows_loaded = mine.height - rejected.len() + p.extract.carried
+        warned = mine_reasons.filter(pl.col("severity") == "warn").get_column("_gid").unique()
         if p.extract.rows_read != rows_loaded + quarantine.height:
             raise AssertionError(
                 f"{p.source.name}: rows read {p.extract.rows_read} != loaded {rows_loaded}"
@@ -251,15 +255,14 @@ def validate_entity(
                 rows_read=p.extract.rows_read,
                 rows_loaded=rows_loaded,
                 rows_quarantined=quarantine.height,
-                rows_warned=mine_reasons.filter(pl.col("severity") == "warn")
-                .get_column("_gid")
-                .n_unique(),
+                rows_warned=warned.len() + p.extract.carried_warned,
                 blocking=_blocking(
                     p,
                     errs.filter(~pl.col("deferred")).height + p.extract.rejects.height,
                     config.max_error_share,
                 ),
                 past_day=as_of if past_day else None,
+                warned=warned,
             )
         )
     return EntityOutcome(tuple(outcomes), pl.concat(quarantines), pl.concat(results))

@@ -51,7 +51,8 @@ final as (
                     rows_read := run_sources.rows_read,
                     rows_loaded := run_sources.rows_loaded,
                     rows_quarantined := run_sources.rows_quarantined,
-                    rows_warned := run_sources.rows_warned
+                    rows_warned := run_sources.rows_warned,
+                    mode := run_sources.mode
                 )
                 order by run_sources.source
             ),

@@ -22,7 +22,10 @@ renamed as (
         rows_read,
         rows_loaded,
         rows_quarantined,
-        rows_warned
+        rows_warned,
+
+        -- how the source ran: full, or incremental (new or changed records only)
+        coalesce(mode, 'full') as mode
 
     from source
 

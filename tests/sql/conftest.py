@@ -25,7 +25,7 @@ LOG_DDL = (
         status varchar, exit_code integer, message varchar, alerts_sent integer default 0)""",
     """create table log_run_sources (
         run_id varchar, source varchar, entity varchar, rows_read bigint, rows_loaded bigint,
-        rows_quarantined bigint, rows_warned bigint)""",
+        rows_quarantined bigint, rows_warned bigint, mode varchar)""",
     """create table log_dq_results (
         run_id varchar, source varchar, entity varchar, "check" varchar, column_name varchar,
         severity varchar, rows_checked bigint, rows_failed bigint, passed boolean,

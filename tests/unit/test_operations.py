@@ -104,7 +104,8 @@ def _log(config_path: Path) -> None:
                 [run_id, day, started, ended, status, code, f"{status} msg", alerts],
             )
             con.execute(
-                "insert into log_run_sources values (?, 'crm_deals', 'opportunities', 10, 7, 3, 0)",
+                "insert into log_run_sources values"
+                " (?, 'crm_deals', 'opportunities', 10, 7, 3, 0, 'full')",
                 [run_id],
             )
 

@@ -1,0 +1,348 @@
+"""Incremental runs of file sources: which rows of tonight's export are new or changed.
+
+Every row of a file source gets a 64-bit hash of its own text columns (`_hash`) and its record
+key (`_key`: the trimmed text of the entity's id column; stage history: opportunity_id, else
+lead_id) before any cleaning. The state file keeps, per source, the hash and key of every row the
+last load loaded (`state_row_hashes`) and a fingerprint of everything that decides how rows are
+cleaned and checked (`state_source_fingerprints`).
+
+A run of an entity is incremental when every one of its sources is a file source whose stored
+fingerprint equals tonight's, whose stored hashes match its loaded rows, and whose last load was
+not for a later as-of day. Then only the rows of affected records are cleaned, deduplicated and
+validated: a record is affected when one of its rows is fresh (its hash was not loaded last time:
+new, changed, or quarantined then) or gone (loaded last time, absent tonight), in any source of
+the entity. The other rows were loaded last time with the same result and stay loaded (carried).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time
+from typing import Literal
+
+import duckdb
+import polars as pl
+
+from funnel.config import FunnelConfig, SourceConfig
+from funnel.connectors import effective_mapping
+from funnel.extract import Extract
+from funnel.hygiene import HYGIENE_VERSION
+from funnel.quality.checks import BIRTH_FIELDS, EVENT_FIELDS
+from funnel.quality.validate import SourceOutcome
+from funnel.schema import ENTITIES
+from transforms.clean import trim_blanks
+from transforms.mapping import to_canonical
+from transforms.parse import parse_numbers
+
+Mode = Literal["full", "incremental"]
+#: The record key of rows whose id is blank: such rows are one record for this purpose.
+BLANK_KEY = "\x00blank"
+PRIOR_SCHEMA = pl.Schema(
+    {
+        "row_hash": pl.UInt64,
+        "record_key": pl.String,
+        "warned": pl.Boolean,
+        "as_of_bound": pl.Boolean,
+    }
+)
+
+KEPT_SCHEMA = pl.Schema(
+    {
+        "_hash": pl.UInt64,
+        "_file": pl.String,
+        "_line": pl.Int64,
+        "record_key": pl.String,
+        "warned": pl.Boolean,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """A file source's extract with `_hash` and `_key` on its rows, and its fingerprint."""
+
+    extract: Extract
+    fingerprint: str
+    #: The probability scale the rows are cleaned with (auto resolved over every row).
+    probability_scale: Literal["auto", 1, 100]
+
+
+@dataclass(frozen=True)
+class Prior:
+    """What the state holds of a file source's last load."""
+
+    rows: pl.DataFrame  # PRIOR_SCHEMA: one row per loaded row
+    fingerprint: str
+    as_of: date
+    raw_rows: int
+
+
+@dataclass(frozen=True)
+class Carry:
+    """How a source's raw rows change: which stored rows go, which stay (with today's line)."""
+
+    mode: Mode
+    #: Hashes of the stored raw rows that stay, with today's file and line, their record key
+    #: and whether they warned when loaded.
+    kept: pl.DataFrame  # KEPT_SCHEMA
+
+
+def _own_columns(rows: pl.DataFrame) -> list[str]:
+    return [c for c in rows.columns if not c.startswith("_")]
+
+
+def row_hashes(rows: pl.DataFrame) -> pl.Series:
+    """A 64-bit hash of each row's own text columns (not `_rid`, `_file`, `_line`)."""
+    own = _own_columns(rows)
+    return rows.select(own).hash_rows(seed=0).alias("_hash")
+
+
+def _key_fields(entity_name: str) -> list[str]:
+    entity = ENTITIES[entity_name]
+    return [entity.id_field] if entity.id_field else list(entity.one_of)
+
+
+def keyed(config: FunnelConfig, source: SourceConfig, extract: Extract) -> Keyed:
+    """Add `_hash` and `_key` to a file source's rows and fingerprint how they are cleaned.
+
+    The key is the id as cleaning will read it (trimmed, 'NULL'-like markers blank), so it
+    equals the loaded row's id (and the raw tables' upsert key).
+    """
+    entity = ENTITIES[source.entity]
+    rows = extract.rows
+    header = _own_columns(rows)
+    mapping = effective_mapping(source, header)
+    frame = mapping.prepare(rows) if mapping.prepare else rows
+    fields = _key_fields(source.entity)
+    scale = mapping.probability_scale
+    auto = scale == "auto" and "probability" in entity.fields
+    wanted = [*fields, *(["probability"] if auto else [])]
+    mapped = to_canonical(frame, entity, mapping.columns, source.constants).frame
+    text = trim_blanks(mapped.select(wanted), wanted)
+    if auto:
+        values = parse_numbers(text.get_column("probability"), decimal_comma=source.decimal_comma)
+        scale = 100 if (values.max() or 0) > 1 else 1  # type: ignore[operator]
+    key = text.select(pl.coalesce(fields).alias("_key")).get_column("_key")
+    out = rows.with_columns(row_hashes(rows), key)
+    spec = {
+        "source": source.model_dump(mode="json"),
+        "header": header,
+        "validation": config.validation.model_dump(mode="json"),
+        "timezone": config.warehouse.timezone,
+        "probability_scale": scale,
+        "hygiene_version": HYGIENE_VERSION,
+        "polars": pl.__version__,
+    }
+    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+    return Keyed(replace(extract, rows=out), digest, scale)
+
+
+def read_prior(con: duckdb.DuckDBPyConnection, source: SourceConfig) -> Prior | None:
+    """The source's stored hashes and fingerprint; None when it has none."""
+    found = con.execute(
+        "select fingerprint, as_of from state_source_fingerprints where source = ?", [source.name]
+    ).fetchall()
+    if not found:
+        return None
+    row = found[0]
+    rows = con.sql(
+        "select row_hash, record_key, warned, as_of_bound from state_row_hashes where source = $s",
+        params={"s": source.name},
+    ).pl()
+    ((raw,),) = con.execute(
+        f"select count(*) from raw_{source.entity} where source_system = ?", [source.name]
+    ).fetchall()
+    return Prior(rows.cast(PRIOR_SCHEMA), str(row[0]), row[1], int(raw))
+
+
+def can_carry(prior: Prior | None, fingerprint: str, as_of: date) -> bool:
+    """Whether a source's last load can be carried over: same cleaning and checks, the stored
+    hashes match its raw rows, and tonight's as-of day is not before the last load's."""
+    return (
+        prior is not None
+        and prior.fingerprint == fingerprint
+        and prior.raw_rows == prior.rows.height
+        and as_of >= prior.as_of
+    )
+
+
+def _eligible(prior: pl.DataFrame) -> pl.Series:
+    """Stored hashes that may be carried: not bound to their as-of day, unique in the store."""
+    return prior.filter(~pl.col("as_of_bound") & ~pl.col("row_hash").is_duplicated()).get_column(
+        "row_hash"
+    )
+
+
+def _fresh(today: pl.DataFrame, prior: pl.DataFrame) -> pl.Expr:
+    """Today's rows not loaded last time as they are now (or repeated word for word today)."""
+    return ~pl.col("_hash").is_in(_eligible(prior).implode()) | pl.col("_hash").is_duplicated()
+
+
+def affected_keys(today: pl.DataFrame, prior: pl.DataFrame) -> pl.Series:
+    """Record keys (blank as BLANK_KEY) with a fresh row today or a stored row not carried.
+
+    `today`: `_hash`, `_key` of every row of tonight's export; `prior`: PRIOR_SCHEMA.
+    """
+    fresh = today.filter(_fresh(today, prior)).get_column("_key")
+    carried_candidates = _eligible(prior).filter(_eligible(prior).is_in(today["_hash"].implode()))
+    gone = prior.filter(~pl.col("row_hash").is_in(carried_candidates.implode())).get_column(
+        "record_key"
+    )
+    keys = pl.concat([fresh, gone]).fill_null(BLANK_KEY).unique().sort()
+    return keys.alias("_key")
+
+
+def narrow(
+    keyed_extract: Extract, prior: pl.DataFrame, affected: pl.Series
+) -> tuple[Extract, Carry]:
+    """The rows to process tonight (fresh, or of an affected record) and the rows carried."""
+    rows = keyed_extract.rows
+    process = _fresh(rows, prior) | pl.col("_key").fill_null(BLANK_KEY).is_in(affected.implode())
+    flagged = rows.select("_hash", "_file", "_line", process.alias("_process"))
+    kept = (
+        flagged.filter(~pl.col("_process"))
+        .drop("_process")
+        .join(
+            prior.select(pl.col("row_hash").alias("_hash"), "record_key", "warned"),
+            on="_hash",
+            how="left",
+        )
+    )
+    subset = rows.filter(flagged.get_column("_process"))
+    carried_warned = int(kept.get_column("warned").sum())
+    return (
+        replace(keyed_extract, rows=subset, carried=kept.height, carried_warned=carried_warned),
+        Carry("incremental", kept),
+    )
+
+
+def full(keyed_extract: Extract) -> Carry:
+    """A source run in full: nothing is carried."""
+    del keyed_extract
+    return Carry("full", pl.DataFrame(schema=KEPT_SCHEMA))
+
+
+def apply_carry(con: duckdb.DuckDBPyConnection, source: SourceConfig, carry: Carry) -> None:
+    """Delete the source's raw rows that are not carried; point the carried ones at today's
+    file and line. Part of the load transaction."""
+    table = f"raw_{source.entity}"
+    kept = carry.kept.select("_hash", "_file", "_line")  # noqa: F841 - read by DuckDB below
+    con.execute(
+        f"delete from {table} where source_system = ? and (source_row_hash is null"
+        " or source_row_hash not in (select _hash from kept))",
+        [source.name],
+    )
+    con.execute(
+        f"update {table} set source_file = kept._file, source_line = kept._line from kept"
+        f" where {table}.source_system = ? and {table}.source_row_hash = kept._hash"
+        f" and ({table}.source_line is distinct from kept._line"
+        f" or {table}.source_file is distinct from kept._file)",
+        [source.name],
+    )
+
+
+def _as_of_bound(rows: pl.DataFrame, entity_name: str, as_of: date | None) -> pl.Expr:
+    """Rows a past day's load changed (a later date blanked): re-checked on the next run."""
+    if as_of is None:
+        return pl.lit(False)
+    end = datetime.combine(as_of, time.max)
+    later = [f for f in EVENT_FIELDS if f in rows.columns and f != BIRTH_FIELDS[entity_name]]
+    return (
+        pl.any_horizontal([pl.col(f) > end for f in later]).fill_null(False)
+        if later
+        else pl.lit(False)
+    )
+
+
+def loaded_hashes(outcome: SourceOutcome, extract: Extract, carry: Carry) -> pl.DataFrame:
+    """PRIOR_SCHEMA rows of everything the source has loaded after tonight's load."""
+    rows = outcome.rows
+    loaded = rows.filter(~pl.col("_gid").is_in(outcome.rejected.implode())).select(
+        "_rid",
+        pl.col("_gid").is_in(outcome.warned.implode()).alias("warned"),
+        _as_of_bound(rows, outcome.entity, outcome.past_day).alias("as_of_bound"),
+    )
+    new = loaded.join(extract.rows.select("_rid", "_hash", "_key"), on="_rid").select(
+        pl.col("_hash").alias("row_hash"),
+        pl.col("_key").alias("record_key"),
+        "warned",
+        "as_of_bound",
+    )
+    carried = carry.kept.select(
+        pl.col("_hash").alias("row_hash"),
+        "record_key",
+        "warned",
+        pl.lit(False).alias("as_of_bound"),
+    )
+    return pl.concat([carried.cast(PRIOR_SCHEMA), new.cast(PRIOR_SCHEMA)])
+
+
+def store(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    as_of: date,
+    source: SourceConfig,
+    fingerprint: str,
+    rows: pl.DataFrame,
+) -> None:
+    """Replace the source's stored hashes and fingerprint (in the load transaction)."""
+    con.execute("delete from state_row_hashes where source = ?", [source.name])
+    frame = rows.select(pl.lit(source.name).alias("source"), *PRIOR_SCHEMA)  # noqa: F841
+    con.execute(
+        "insert into state_row_hashes select source, row_hash, record_key, warned, as_of_bound"
+        " from frame"
+    )
+    con.execute(
+        "insert or replace into state_source_fingerprints values (?, ?, ?, ?)",
+        [source.name, fingerprint, as_of, run_id],
+    )
+
+
+def forget_others(con: duckdb.DuckDBPyConnection, file_sources: Sequence[str]) -> None:
+    """Drop the stored hashes of sources that are no longer file sources of the config."""
+    names = list(file_sources)
+    con.execute("delete from state_row_hashes where not list_contains(?, source)", [names])
+    con.execute("delete from state_source_fingerprints where not list_contains(?, source)", [names])
+
+
+@dataclass(frozen=True)
+class Read:
+    """One source as read tonight, with what the state holds of its last load."""
+
+    extract: Extract
+    #: File sources: how tonight's rows are cleaned and checked (None: an API source).
+    fingerprint: str | None = None
+    probability_scale: Literal["auto", 1, 100] | None = None
+    prior: Prior | None = None
+    #: Record keys of this source that tonight's run must process (when it is incremental).
+    affected: pl.Series | None = None
+
+
+def read(
+    con: duckdb.DuckDBPyConnection, config: FunnelConfig, source: SourceConfig, extract: Extract
+) -> Read:
+    """Key a file source's rows and look up its last load; affected keys when it can carry."""
+    k = keyed(config, source, extract)
+    prior = read_prior(con, source)
+    if prior is None or prior.fingerprint != k.fingerprint or prior.raw_rows != prior.rows.height:
+        return Read(k.extract, k.fingerprint, k.probability_scale, None)
+    today = k.extract.rows.select("_hash", "_key")
+    return Read(
+        k.extract, k.fingerprint, k.probability_scale, prior, affected_keys(today, prior.rows)
+    )
+
+
+def entity_affected(reads: Sequence[Read], as_of: date, full_run: bool) -> pl.Series | None:
+    """The record keys an entity's incremental run processes; None when it runs in full.
+
+    Incremental needs every source of the entity to be a file source that can carry its last
+    load (an API source or a source run in full would compete with carried rows unseen)."""
+    if full_run or not reads:
+        return None
+    if any(r.fingerprint is None or not can_carry(r.prior, r.fingerprint, as_of) for r in reads):
+        return None
+    keys = [r.affected for r in reads if r.affected is not None]
+    return pl.concat(keys).unique().sort() if keys else None

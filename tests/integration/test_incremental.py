@@ -1,0 +1,229 @@
+"""Incremental nightly runs of file sources (issue 6): the second night cleans and validates only
+the records that changed, and publishes the same warehouse as a full run over the same files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from flows.nightly import nightly
+from tests.conftest import PUBLISHED_TABLES, copy_sample
+from tests.integration.ops_helpers import query
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
+
+D1, D2 = date(2026, 10, 30), date(2026, 10, 31)
+WAREHOUSE = Path("data/warehouse")
+#: Columns that differ between any two runs by nature (ids and wall-clock times), and the
+#: columns that say how a run ran (an incremental run checks fewer rows: dq_results).
+RUN_COLUMNS = {
+    "run_id",
+    "started_at",
+    "ended_at",
+    "duration_seconds",
+    "checked_at",
+    "quarantined_at",
+    "rows_checked",
+    "rows_failed",
+    "failed_share",
+    "passed",
+}
+LEAD_COLUMNS = {"company": 4, "budget": 8}
+
+
+def _edit_lines(path: Path, edit: dict[str, dict[int, str]], drop: set[str]) -> list[str]:
+    """Edit fields of the lines whose first field is a key of `edit`; drop `drop`'s lines."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    out = []
+    for line in lines:
+        key = line.split(",", 1)[0]
+        if key in drop:
+            continue
+        if key in edit:
+            fields = next(csv.reader([line]))
+            for pos, value in edit[key].items():
+                fields[pos] = value
+            buf = io.StringIO()
+            csv.writer(buf, lineterminator="\n").writerow(fields)
+            line = buf.getvalue()
+        out.append(line)
+    path.write_text("".join(out), encoding="utf-8")
+    return out
+
+
+def _next_night(root: Path) -> None:
+    """Tonight's export: a lead changed, one added, one gone, a quarantined lead fixed, a second
+    row for an existing lead id; an opportunity moved on."""
+    leads = root / "data/sample/leads.csv"
+    lines = _edit_lines(
+        leads,
+        {
+            "LD-00000002": {LEAD_COLUMNS["company"]: "Beaconpeak Holdings"},
+            "LD-00001688": {LEAD_COLUMNS["budget"]: "71500.00"},  # was negative: quarantined
+        },
+        drop={"LD-00000003"},
+    )
+    ld10 = next(line for line in lines if line.startswith("LD-00000010,"))
+    added = ld10.replace("LD-00000010,", "LD-00009999,", 1)
+    duplicate = ld10.replace("Skyfield Group", "Skyfield Group Intl", 1)
+    with leads.open("a", encoding="utf-8") as fh:
+        fh.write(added + duplicate)
+    _edit_lines(
+        root / "data/sample/opportunities.csv",
+        {"OP-00000833": {4: "Negotiation", 13: "2026-10-30 11:00:00"}},
+        drop=set(),
+    )
+
+
+def _value(v: object, root: Path) -> object:
+    """Doubles to 12 digits; a path in either project (night 1 ran in `incr`, then was copied)
+    below `<project>`."""
+    if isinstance(v, float):
+        return float(f"{v:.12g}")
+    if isinstance(v, str):
+        for project in ("incr", "full"):
+            v = v.replace(str(root.parent / project), "<project>")
+    return v
+
+
+def _tables(root: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every published table without per-run columns; doubles to 12 significant digits; the
+    per-source structs of pipeline_runs without their mode; file paths below the project."""
+    warehouse = root / WAREHOUSE / "funnel.duckdb"
+    out = {}
+    for name in PUBLISHED_TABLES:
+        cols = [str(r[0]) for r in query(warehouse, f"describe {name}")]
+        keep = [
+            "list_transform(sources, lambda s: struct_extract(s, 'rows_read'))"
+            if c == "sources"
+            else f'"{c}"'
+            for c in cols
+            if c not in RUN_COLUMNS
+        ]
+        rows = query(warehouse, f"select {', '.join(keep)} from {name} order by all")
+        out[name] = sorted(
+            (tuple(_value(v, root) for v in row) for row in rows),
+            key=repr,
+        )
+    return out
+
+
+def _run_sources(warehouse: Path, day: date) -> dict[str, tuple[object, ...]]:
+    rows = query(
+        warehouse,
+        "select s.source, s.rows_read, s.rows_loaded, s.rows_quarantined, s.rows_warned, s.mode"
+        " from (select unnest(sources) as s from pipeline_runs"
+        f" where as_of = '{day}' and status = 'published')",
+    )
+    return {str(r[0]): r[1:] for r in rows}
+
+
+def _quarantine(warehouse: Path, day: date) -> list[tuple[object, ...]]:
+    return query(
+        warehouse,
+        "select source, source_line, reasons from dq_quarantine where run_id ="
+        f" (select run_id from pipeline_runs where as_of = '{day}' and status = 'published')"
+        " order by all",
+    )
+
+
+def test_incremental_run_checks_the_changes_only_and_publishes_what_a_full_run_does(
+    tmp_path: Path,
+) -> None:
+    incr = tmp_path / "incr"
+    incr.mkdir()
+    config = copy_sample(incr)
+    assert nightly(config_path=str(config), as_of=D1).status == "published"
+    _next_night(incr)
+    full = tmp_path / "full"
+    shutil.copytree(incr, full)  # the same state after night 1, and the same files tonight
+
+    summary = nightly(config_path=str(config), as_of=D2)
+    assert summary.status == "published"
+    assert nightly(config_path=str(full / "funnel.toml"), as_of=D2, full=True).status == (
+        "published"
+    )
+    w_incr, w_full = incr / WAREHOUSE / "funnel.duckdb", full / WAREHOUSE / "funnel.duckdb"
+
+    counts_incr, counts_full = _run_sources(w_incr, D2), _run_sources(w_full, D2)
+    assert {s: c[-1] for s, c in counts_incr.items()} == dict.fromkeys(counts_incr, "incremental")
+    assert {s: c[-1] for s, c in counts_full.items()} == dict.fromkeys(counts_full, "full")
+    # every source counts every row of tonight's export, as the full run does, and balances
+    assert {s: c[:-1] for s, c in counts_incr.items()} == {
+        s: c[:-1] for s, c in counts_full.items()
+    }
+    for read, loaded, quarantined, _warned, _mode in counts_incr.values():
+        assert read == loaded + quarantined
+    # 2007 lines of leads: one gone, two added
+    assert counts_incr["crm_leads"][0] == 2008
+
+    # the incremental run checked only the rows of the records that changed (and of the rows
+    # quarantined last night: they are re-checked every run)
+    checked = dict(
+        query(
+            w_incr,
+            "select source, max(rows_checked) from dq_results where \"check\" = 'values_parse'"
+            " and run_id = (select run_id from pipeline_runs where as_of = '2026-10-31')"
+            " group by source",
+        )
+    )
+    full_checked = dict(
+        query(
+            w_full,
+            "select source, max(rows_checked) from dq_results where \"check\" = 'values_parse'"
+            " and run_id = (select run_id from pipeline_runs where as_of = '2026-10-31')"
+            " group by source",
+        )
+    )
+    assert full_checked["crm_leads"] > 1900
+    for source, n in checked.items():
+        assert 0 < n < full_checked[source] / 10, source
+
+    # the unchanged bad rows are quarantined again with their reasons; the fixed one is not;
+    # the new second row of LD-00000010 supersedes the old one
+    quarantine = _quarantine(w_incr, D2)
+    assert quarantine == _quarantine(w_full, D2)
+    assert ("crm_opportunities", 792, "negative amount -24908.0") in quarantine
+    assert ("crm_leads", 357, "lead_id is blank") in quarantine  # line 358 last night
+    assert not [q for q in quarantine if "-71500" in str(q[2])]
+    assert ("crm_leads", 10, "duplicate lead_id: superseded by the row on line 2009") in quarantine
+
+    # the warehouse is the one a full run publishes, table by table
+    tables_incr, tables_full = _tables(incr), _tables(full)
+    for name in PUBLISHED_TABLES:
+        assert tables_incr[name] == tables_full[name], name
+    leads = dict(query(w_incr, "select lead_id, company from leads where lead_id like 'LD-0000%'"))
+    assert leads["LD-00000002"] == "Beaconpeak Holdings"
+    assert leads["LD-00000010"] == "Skyfield Group Intl"
+    assert "LD-00000003" not in leads and "LD-00009999" in leads
+
+
+def test_a_config_change_or_an_earlier_day_runs_in_full(tmp_path: Path) -> None:
+    config = copy_sample(tmp_path)
+    warehouse = tmp_path / WAREHOUSE / "funnel.duckdb"
+    assert nightly(config_path=str(config), as_of=D1).status == "published"
+    assert set(_run_sources(warehouse, D1)["crm_leads"][-1:]) == {"full"}
+    # a [validation] severity changes what a row's checks say: every source runs in full
+    text = config.read_text()
+    config.write_text(text + '\n[validation.severity]\nemail_format = "off"\n')
+    assert nightly(config_path=str(config), as_of=D2).status == "published"
+    assert {c[-1] for c in _run_sources(warehouse, D2).values()} == {"full"}
+    # unchanged again: incremental
+    day3 = date(2026, 11, 1)
+    assert nightly(config_path=str(config), as_of=day3).status == "published"
+    assert {c[-1] for c in _run_sources(warehouse, day3).values()} == {"incremental"}
+    # a past day after a later one (a backfill) runs in full
+    runs_before = len(query(warehouse, "select 1 from pipeline_runs"))
+    assert nightly(config_path=str(config), as_of=D1).status == "published"
+    rows = query(
+        warehouse,
+        "select list_transform(sources, lambda s: struct_extract(s, 'mode')) from pipeline_runs"
+        " order by started_at desc, run_id desc limit 1",
+    )
+    assert set(rows[0][0]) == {"full"}
+    assert len(query(warehouse, "select 1 from pipeline_runs")) == runs_before + 1

@@ -59,6 +59,9 @@ KEPT_SCHEMA = pl.Schema(
     }
 )
 
+#: Config keys of a source that do not change how its rows are read, cleaned or checked.
+NOT_FINGERPRINTED = {"path", "token_env", "base_url", "timeout", "retries", "backoff"}
+
 
 @dataclass(frozen=True)
 class Keyed:
@@ -128,7 +131,8 @@ def keyed(config: FunnelConfig, source: SourceConfig, extract: Extract) -> Keyed
     key = text.select(pl.coalesce(fields).alias("_key")).get_column("_key")
     out = rows.with_columns(row_hashes(rows), key)
     spec = {
-        "source": source.model_dump(mode="json"),
+        # where the files are does not change how their rows are cleaned (dated exports)
+        "source": source.model_dump(mode="json", exclude=NOT_FINGERPRINTED),
         "header": header,
         "validation": config.validation.model_dump(mode="json"),
         "timezone": config.warehouse.timezone,

@@ -167,7 +167,7 @@ def extract_files(config: FunnelConfig, source: SourceConfig) -> Extract:
 
 
 #: Columns about a row (not of the file) that stay in memory when its text is spilled.
-LINEAGE = ("_rid", "_file", "_line", "_hash", "_key")
+LINEAGE = ("_rid", "_file", "_line", "_hash", "_key", "_fresh")
 
 
 def spill(extract: Extract) -> Extract:

@@ -62,6 +62,8 @@ KEPT_SCHEMA = pl.Schema(
 #: Config keys of a source that do not change how its rows are read, cleaned or checked.
 NOT_FINGERPRINTED = {"path", "token_env", "base_url", "timeout", "retries", "backoff"}
 
+DROPPED_SCHEMA = pl.Schema({"row_hash": pl.UInt64})
+
 
 @dataclass(frozen=True)
 class Keyed:
@@ -91,6 +93,8 @@ class Carry:
     #: Hashes of the stored raw rows that stay, with today's file and line, their record key
     #: and whether they warned when loaded.
     kept: pl.DataFrame  # KEPT_SCHEMA
+    #: Stored hashes whose raw rows go (gone, changed, or of an affected record).
+    dropped: pl.DataFrame  # DROPPED_SCHEMA
 
 
 def _own_columns(rows: pl.DataFrame) -> list[str]:
@@ -173,28 +177,25 @@ def can_carry(prior: Prior | None, fingerprint: str, as_of: date) -> bool:
     )
 
 
-def _eligible(prior: pl.DataFrame) -> pl.Series:
-    """Stored hashes that may be carried: not bound to their as-of day, unique in the store."""
-    return prior.filter(~pl.col("as_of_bound") & ~pl.col("row_hash").is_duplicated()).get_column(
-        "row_hash"
-    )
+def fresh_rows(hashes: pl.Series, prior: pl.DataFrame) -> pl.Series:
+    """Per row of tonight: not loaded last time as it is now, or repeated word for word tonight.
 
-
-def _fresh(today: pl.DataFrame, prior: pl.DataFrame) -> pl.Expr:
-    """Today's rows not loaded last time as they are now (or repeated word for word today)."""
-    return ~pl.col("_hash").is_in(_eligible(prior).implode()) | pl.col("_hash").is_duplicated()
+    Only a stored hash that is unique in the store and not bound to its as-of day (see
+    `_as_of_bound`) counts as loaded.
+    """
+    known = prior.filter(~pl.col("row_hash").is_duplicated() & ~pl.col("as_of_bound"))
+    loaded = hashes.is_in(known.get_column("row_hash").implode())
+    return (~loaded | hashes.is_duplicated()).alias("_fresh")
 
 
 def affected_keys(today: pl.DataFrame, prior: pl.DataFrame) -> pl.Series:
-    """Record keys (blank as BLANK_KEY) with a fresh row today or a stored row not carried.
+    """Record keys (blank as BLANK_KEY) with a fresh row tonight or a stored row not carried.
 
-    `today`: `_hash`, `_key` of every row of tonight's export; `prior`: PRIOR_SCHEMA.
+    `today`: `_hash`, `_key`, `_fresh` of every row of tonight's export; `prior`: PRIOR_SCHEMA.
     """
-    fresh = today.filter(_fresh(today, prior)).get_column("_key")
-    carried_candidates = _eligible(prior).filter(_eligible(prior).is_in(today["_hash"].implode()))
-    gone = prior.filter(~pl.col("row_hash").is_in(carried_candidates.implode())).get_column(
-        "record_key"
-    )
+    fresh = today.filter(pl.col("_fresh")).get_column("_key")
+    candidates = today.filter(~pl.col("_fresh")).select(pl.col("_hash").alias("row_hash"))
+    gone = prior.join(candidates, on="row_hash", how="anti").get_column("record_key")
     keys = pl.concat([fresh, gone]).fill_null(BLANK_KEY).unique().sort()
     return keys.alias("_key")
 
@@ -204,46 +205,71 @@ def narrow(
 ) -> tuple[Extract, Carry]:
     """The rows to process tonight (fresh, or of an affected record) and the rows carried."""
     rows = keyed_extract.rows
-    process = _fresh(rows, prior) | pl.col("_key").fill_null(BLANK_KEY).is_in(affected.implode())
-    flagged = rows.select("_hash", "_file", "_line", process.alias("_process"))
+    hit = (
+        rows.lazy()
+        .select(pl.col("_key").fill_null(BLANK_KEY))
+        .join(
+            affected.to_frame("_key").lazy().with_columns(pl.lit(True).alias("_hit")),
+            on="_key",
+            how="left",
+            maintain_order="left",
+        )
+        .select(pl.col("_hit").is_not_null())
+        .collect()
+        .get_column("_hit")
+    )
+    process = rows.get_column("_fresh") | hit
     kept = (
-        flagged.filter(~pl.col("_process"))
-        .drop("_process")
+        rows.select("_hash", "_file", "_line")
+        .filter(~process)
         .join(
             prior.select(pl.col("row_hash").alias("_hash"), "record_key", "warned"),
             on="_hash",
             how="left",
         )
     )
-    subset = rows.filter(flagged.get_column("_process"))
+    dropped = prior.join(kept.select(pl.col("_hash").alias("row_hash")), on="row_hash", how="anti")
+    subset = rows.filter(process)
     carried_warned = int(kept.get_column("warned").sum())
     return (
         replace(keyed_extract, rows=subset, carried=kept.height, carried_warned=carried_warned),
-        Carry("incremental", kept),
+        Carry("incremental", kept, dropped.select("row_hash")),
     )
 
 
 def full(keyed_extract: Extract) -> Carry:
     """A source run in full: nothing is carried."""
     del keyed_extract
-    return Carry("full", pl.DataFrame(schema=KEPT_SCHEMA))
+    return Carry("full", pl.DataFrame(schema=KEPT_SCHEMA), pl.DataFrame(schema=DROPPED_SCHEMA))
 
 
 def apply_carry(con: duckdb.DuckDBPyConnection, source: SourceConfig, carry: Carry) -> None:
-    """Delete the source's raw rows that are not carried; point the carried ones at today's
+    """Delete the source's raw rows that are not carried; point the carried ones at tonight's
     file and line. Part of the load transaction."""
     table = f"raw_{source.entity}"
-    kept = carry.kept.select("_hash", "_file", "_line")  # noqa: F841 - read by DuckDB below
+    dropped = carry.dropped  # noqa: F841 - read by DuckDB below
     con.execute(
         f"delete from {table} where source_system = ? and (source_row_hash is null"
-        " or source_row_hash not in (select _hash from kept))",
+        " or source_row_hash in (select row_hash from dropped))",
         [source.name],
     )
+    kept = carry.kept.select("_hash", "_file", "_line")  # noqa: F841 - read by DuckDB below
+    where = f"{table}.source_system = ? and {table}.source_row_hash = kept._hash"
     con.execute(
-        f"update {table} set source_file = kept._file, source_line = kept._line from kept"
-        f" where {table}.source_system = ? and {table}.source_row_hash = kept._hash"
-        f" and ({table}.source_line is distinct from kept._line"
-        f" or {table}.source_file is distinct from kept._file)",
+        f"update {table} set source_line = kept._line from kept"
+        f" where {where} and {table}.source_line is distinct from kept._line",
+        [source.name],
+    )
+    # the file of every carried row is tonight's one file when the source had it last time too
+    files = carry.kept.get_column("_file").unique().to_list()
+    before = con.execute(
+        f"select distinct source_file from {table} where source_system = ?", [source.name]
+    ).fetchall()
+    if len(files) == 1 and [f for (f,) in before] == files:
+        return
+    con.execute(
+        f"update {table} set source_file = kept._file from kept"
+        f" where {where} and {table}.source_file is distinct from kept._file",
         [source.name],
     )
 
@@ -261,8 +287,8 @@ def _as_of_bound(rows: pl.DataFrame, entity_name: str, as_of: date | None) -> pl
     )
 
 
-def loaded_hashes(outcome: SourceOutcome, extract: Extract, carry: Carry) -> pl.DataFrame:
-    """PRIOR_SCHEMA rows of everything the source has loaded after tonight's load."""
+def newly_loaded(outcome: SourceOutcome, extract: Extract) -> pl.DataFrame:
+    """PRIOR_SCHEMA rows of the rows the source loads tonight (not the carried ones)."""
     rows = outcome.rows
     loaded = rows.filter(~pl.col("_gid").is_in(outcome.rejected.implode())).select(
         "_rid",
@@ -275,13 +301,7 @@ def loaded_hashes(outcome: SourceOutcome, extract: Extract, carry: Carry) -> pl.
         "warned",
         "as_of_bound",
     )
-    carried = carry.kept.select(
-        pl.col("_hash").alias("row_hash"),
-        "record_key",
-        "warned",
-        pl.lit(False).alias("as_of_bound"),
-    )
-    return pl.concat([carried.cast(PRIOR_SCHEMA), new.cast(PRIOR_SCHEMA)])
+    return new.cast(PRIOR_SCHEMA)
 
 
 def store(
@@ -290,11 +310,21 @@ def store(
     as_of: date,
     source: SourceConfig,
     fingerprint: str,
-    rows: pl.DataFrame,
+    carry: Carry,
+    loaded: pl.DataFrame,
 ) -> None:
-    """Replace the source's stored hashes and fingerprint (in the load transaction)."""
-    con.execute("delete from state_row_hashes where source = ?", [source.name])
-    frame = rows.select(pl.lit(source.name).alias("source"), *PRIOR_SCHEMA)  # noqa: F841
+    """Store what the source has loaded after tonight (in the load transaction): the carried
+    rows' hashes stay, the dropped ones go (a full run: all go), tonight's loaded rows' come."""
+    if carry.mode == "incremental":
+        dropped = carry.dropped  # noqa: F841 - read by DuckDB below
+        con.execute(
+            "delete from state_row_hashes where source = ?"
+            " and row_hash in (select row_hash from dropped)",
+            [source.name],
+        )
+    else:
+        con.execute("delete from state_row_hashes where source = ?", [source.name])
+    frame = loaded.select(pl.lit(source.name).alias("source"), *PRIOR_SCHEMA)  # noqa: F841
     con.execute(
         "insert into state_row_hashes select source, row_hash, record_key, warned, as_of_bound"
         " from frame"
@@ -333,10 +363,9 @@ def read(
     prior = read_prior(con, source)
     if prior is None or prior.fingerprint != k.fingerprint or prior.raw_rows != prior.rows.height:
         return Read(k.extract, k.fingerprint, k.probability_scale, None)
-    today = k.extract.rows.select("_hash", "_key")
-    return Read(
-        k.extract, k.fingerprint, k.probability_scale, prior, affected_keys(today, prior.rows)
-    )
+    rows = k.extract.rows.with_columns(fresh_rows(k.extract.rows.get_column("_hash"), prior.rows))
+    affected = affected_keys(rows.select("_hash", "_key", "_fresh"), prior.rows)
+    return Read(replace(k.extract, rows=rows), k.fingerprint, k.probability_scale, prior, affected)
 
 
 def entity_affected(reads: Sequence[Read], as_of: date, full_run: bool) -> pl.Series | None:

@@ -16,6 +16,7 @@ from funnel.incremental import (
     Prior,
     affected_keys,
     can_carry,
+    fresh_rows,
     keyed,
     narrow,
     row_hashes,
@@ -70,6 +71,11 @@ def test_keys_are_the_ids_as_cleaning_reads_them_and_auto_scale_is_resolved(
     low = keyed(config, source, replace(x, rows=x.rows.with_columns(pl.lit("0.5").alias("Prob"))))
     assert low.probability_scale == 1
     assert low.fingerprint != k.fingerprint  # the scale decides how rows are cleaned
+    # tonight's file under another name (a dated export): the same cleaning
+    moved = source.model_copy(update={"path": "deals-2026-11-01.csv"})
+    assert keyed(config, moved, x).fingerprint == k.fingerprint
+    renamed = source.model_copy(update={"date_format": ["%d.%m.%Y"]})
+    assert keyed(config, renamed, x).fingerprint != k.fingerprint
 
 
 def test_affected_records_are_those_with_a_fresh_or_a_gone_row() -> None:
@@ -91,7 +97,9 @@ def test_affected_records_are_those_with_a_fresh_or_a_gone_row() -> None:
             (8, None, False, False),  # a blank-id row, gone
         ]
     )
-    keys = affected_keys(today, prior)
+    fresh = fresh_rows(today.get_column("_hash"), prior)
+    assert fresh.to_list() == [False, False, True, True, True, True, True]
+    keys = affected_keys(today.with_columns(fresh), prior)
     assert keys.to_list() == sorted(["C", "D", "E", "F", BLANK_KEY])
 
 
@@ -100,16 +108,18 @@ def test_narrow_processes_affected_records_and_carries_the_rest() -> None:
         {"Deal": ["OP-1", "OP-2", "OP-2", "OP-3", None], "Stage": ["a", "b", "c", "d", "e"]}
     )
     hashes = row_hashes(x.rows)
-    rows = x.rows.with_columns(hashes, pl.Series("_key", ["OP-1", "OP-2", "OP-2", "OP-3", None]))
-    x = Extract(x.source, rows, x.rejects, x.files)
     h = hashes.to_list()
     prior = _prior(
         [
             (h[0], "OP-1", True, False),
             (h[1], "OP-2", False, False),
             (h[3], "OP-3", False, False),
+            (99, "OP-4", False, False),  # gone
         ]
     )
+    keys = pl.Series("_key", ["OP-1", "OP-2", "OP-2", "OP-3", None])
+    rows = x.rows.with_columns(hashes, keys, fresh_rows(hashes, prior))
+    x = Extract(x.source, rows, x.rejects, x.files)
     # OP-2's second row is new: both its rows are processed; OP-3 is affected from another
     # source; the blank-id row is fresh. OP-1 is carried, with its warning.
     affected = pl.Series("_key", ["OP-2", "OP-3"])
@@ -118,6 +128,7 @@ def test_narrow_processes_affected_records_and_carries_the_rest() -> None:
     assert (subset.carried, subset.carried_warned, subset.rows_read) == (1, 1, 5)
     assert carry.mode == "incremental"
     assert carry.kept.select("_hash", "_line", "record_key").rows() == [(h[0], 2, "OP-1")]
+    assert sorted(carry.dropped.get_column("row_hash").to_list()) == sorted([h[1], h[3], 99])
 
 
 def test_a_source_carries_only_with_the_same_fingerprint_rows_and_no_earlier_day() -> None:

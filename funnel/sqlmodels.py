@@ -3,8 +3,9 @@
 A model is one `.sql` file holding one SELECT; its name is the file name and its layer the folder
 (`staging`, `intermediate`, `marts`). The order comes from the SQL itself: a model depends on every
 other model whose name it mentions as a whole word (comments and string literals ignored), and a
-layer only reads its own or earlier layers. Staging and intermediate models become temporary views;
-marts become tables in the connection's default database. An audit (`sql/audits/*.sql`) is a query
+layer only reads its own or earlier layers. Staging models become temporary views (light renames
+and casts, read where used); intermediate models temporary tables (computed once, however many
+models read them); marts tables in the connection's default database. An audit (`sql/audits/*.sql`) is a query
 returning offending rows: zero rows means it passes.
 
 The caller sets the variables `as_of` and `run_id` and provides the raw_*, log_* and cfg_* tables
@@ -26,6 +27,12 @@ SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 AUDIT_DIR = SQL_DIR / "audits"
 #: The model layers in build order; a model may read its own layer or an earlier one.
 LAYERS: tuple[str, ...] = ("staging", "intermediate", "marts")
+#: How each layer's models are built (see the module docstring).
+MATERIALIZED: dict[str, str] = {
+    "staging": "temp view",
+    "intermediate": "temp table",
+    "marts": "table",
+}
 #: Folders under sql/ that hold no models.
 NON_MODEL_DIRS: frozenset[str] = frozenset({"audits"})
 
@@ -168,7 +175,7 @@ def run_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None
     """Build the models in order; returns the names of the marts (tables) built."""
     marts: list[str] = []
     for model in discover() if models is None else models:
-        kind = "table" if model.is_mart else "temp view"
+        kind = MATERIALIZED[model.layer]
         statement = f"create or replace {kind} {model.name} as\n{_body(model.sql)}\n"
         try:
             con.execute(statement)

@@ -39,7 +39,7 @@ from funnel import generate as generator  # noqa: E402
 BIN = Path(sys.executable).parent
 #: The day the generated export ends (the full run's as-of day) and the next night's.
 FULL_AS_OF, NEXT_AS_OF = "2026-10-31", "2026-11-01"
-STEPS = ("extract", "clean", "validate", "load", "models", "publish")
+STEPS = ("extract", "clean", "validate", "load", "models", "report", "publish")
 
 
 @dataclass
@@ -259,7 +259,7 @@ def step_times(api_url: str) -> dict[str, float]:
     steps: dict[str, float] = defaultdict(float)
     for t in task_runs:
         name = t["name"].rsplit("-", 1)[0]
-        step = "models" if name == "build_models" else name
+        step = {"build_models": "models", "build_report": "report"}.get(name, name)
         steps[step] += float(t.get("total_run_time") or 0.0)
     steps["flow"] = float(flow_run.get("total_run_time") or 0.0)
     return dict(steps)

@@ -5,8 +5,8 @@ A model is one `.sql` file holding one SELECT; its name is the file name and its
 other model whose name it mentions as a whole word (comments and string literals ignored), and a
 layer only reads its own or earlier layers. Staging models become temporary views (light renames
 and casts, read where used); an intermediate model a temporary table when two or more models read
-it (computed once), else a temporary view; marts tables in the connection's default database. An audit (`sql/audits/*.sql`) is a query
-returning offending rows: zero rows means it passes.
+it (computed once), else a temporary view; marts tables in the connection's default database.
+An audit (`sql/audits/*.sql`) is a query returning offending rows: zero rows means it passes.
 
 The caller sets the variables `as_of` and `run_id` and provides the raw_*, log_* and cfg_* tables
 (or views) the staging models read.

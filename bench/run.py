@@ -354,9 +354,14 @@ def main(argv: list[str] | None = None) -> int:
         next_cfg = write_config(next_export, warehouse, work / "next.toml")
 
         spec = work / "baseline.json"
-        spec.write_text(json.dumps(baseline_spec(full_cfg, work / "baseline.duckdb")))
-        child = run_child([sys.executable, str(ROOT / "bench" / "baseline.py"), str(spec)], env)
-        baseline = Measured("baseline", child.seconds, child.peak_rss_mb, rows)
+        plan = baseline_spec(full_cfg, work / "baseline.duckdb")
+        if args.max_rss_mb:  # under a cap the baseline spills to disk rather than be killed
+            plan["memory_limit"] = f"{int(args.max_rss_mb * 0.6)}MB"
+        spec.write_text(json.dumps(plan))
+        child = run_child(
+            [sys.executable, str(ROOT / "bench" / "baseline.py"), str(spec)], env, args.max_rss_mb
+        )
+        baseline = Measured("baseline", child.seconds, child.peak_rss_mb, rows, killed=child.killed)
 
         with prefect_server(env, work / "prefect-server") as api_url:
             runs = [funnel_run(full_cfg, FULL_AS_OF, env, api_url, rows, "full", args.max_rss_mb)]
@@ -387,13 +392,14 @@ def last_line(leads: int, baseline: Measured, runs: list[Measured]) -> str:
     """The one-line summary. peak_rss_mb is the funnel runs' (the baseline's is in its row);
     the figures of a run that was killed, or never ran, are nan."""
     nan = float("nan")
-    seconds = {m.name: (nan if m.killed else m.seconds) for m in runs}
+    seconds = {m.name: (nan if m.killed else m.seconds) for m in [baseline, *runs]}
+    base = seconds["baseline"]
     full, incremental = seconds.get("full", nan), seconds.get("incremental", nan)
     peak = max(m.peak_rss_mb for m in runs)
     return (
-        f"leads={leads} baseline_s={baseline.seconds:.2f} full_s={full:.2f}"
+        f"leads={leads} baseline_s={base:.2f} full_s={full:.2f}"
         f" incremental_s={incremental:.2f}"
-        f" full_vs_baseline={full / baseline.seconds:.2f}"
+        f" full_vs_baseline={full / base:.2f}"
         f" incremental_vs_full={incremental / full:.3f}"
         f" peak_rss_mb={peak:.0f}"
     )

@@ -339,8 +339,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args.cache_dir.mkdir(parents=True, exist_ok=True)
     export = cached_export(args.cache_dir, args.leads, args.seed)
-    next_export = cached_next_night(export)
-    rows, next_rows = export_rows(export), export_rows(next_export)
+    rows = export_rows(export)
 
     work = Path(tempfile.mkdtemp(prefix="funnel-bench-"))
     env = {
@@ -351,7 +350,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         warehouse = work / "warehouse" / "funnel.duckdb"
         full_cfg = write_config(export, warehouse, work / "full.toml")
-        next_cfg = write_config(next_export, warehouse, work / "next.toml")
 
         spec = work / "baseline.json"
         plan = baseline_spec(full_cfg, work / "baseline.duckdb")
@@ -365,14 +363,16 @@ def main(argv: list[str] | None = None) -> int:
 
         with prefect_server(env, work / "prefect-server") as api_url:
             runs = [funnel_run(full_cfg, FULL_AS_OF, env, api_url, rows, "full", args.max_rss_mb)]
-            if not runs[0].killed:
+            if not runs[0].killed:  # (the next night's export is derived only when needed)
+                next_export = cached_next_night(export)
+                next_cfg = write_config(next_export, warehouse, work / "next.toml")
                 runs.append(
                     funnel_run(
                         next_cfg,
                         NEXT_AS_OF,
                         env,
                         api_url,
-                        next_rows,
+                        export_rows(next_export),
                         "incremental",
                         args.max_rss_mb,
                     )

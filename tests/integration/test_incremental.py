@@ -213,10 +213,18 @@ def test_a_config_change_or_an_earlier_day_runs_in_full(tmp_path: Path) -> None:
     config.write_text(text + '\n[validation.severity]\nemail_format = "off"\n')
     assert nightly(config_path=str(config), as_of=D2).status == "published"
     assert {c[-1] for c in _run_sources(warehouse, D2).values()} == {"full"}
-    # unchanged again: incremental
+    # unchanged again, but tonight's leads come as a dated file: incremental, and every lead's
+    # lineage points into tonight's file
+    dated = tmp_path / "data/sample/leads-2026-11-01.csv"
+    (tmp_path / "data/sample/leads.csv").rename(dated)
+    config.write_text(
+        config.read_text().replace('"data/sample/leads.csv"', f'"data/sample/{dated.name}"')
+    )
     day3 = date(2026, 11, 1)
     assert nightly(config_path=str(config), as_of=day3).status == "published"
     assert {c[-1] for c in _run_sources(warehouse, day3).values()} == {"incremental"}
+    files = query(warehouse, "select distinct source_file from leads")
+    assert files == [(str(dated),)]
     # a past day after a later one (a backfill) runs in full
     runs_before = len(query(warehouse, "select 1 from pipeline_runs"))
     assert nightly(config_path=str(config), as_of=D1).status == "published"

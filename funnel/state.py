@@ -208,6 +208,8 @@ def load_rows(
             entity = ENTITIES[s.entity]
             table = raw_table_name(entity.name)
             lineage = [c for c in LINEAGE_COLUMNS if c != "stage_label" or entity.has_stage]
+            # Handed to DuckDB as Arrow once (string views, no copy of the text): DuckDB would
+            # otherwise convert the polars frame itself, once per time the query looks at it.
             rows = s.loaded.select(  # noqa: F841 - read by DuckDB below
                 *entity.fields,
                 *(["stage_label"] if entity.has_stage else []),
@@ -215,7 +217,7 @@ def load_rows(
                 pl.col("_file").alias("source_file"),
                 pl.col("_line").alias("source_line"),
                 pl.lit(run_id).alias("run_id"),
-            )
+            ).to_arrow(compat_level=pl.CompatLevel.newest())
             if s.source in incremental:
                 con.execute(
                     f"delete from {table} where source_system = ?"
@@ -226,3 +228,4 @@ def load_rows(
                 con.execute(f"delete from {table} where source_system = ?", [s.source])
             cols = ", ".join([*entity.fields, *lineage])
             con.execute(f"insert into {table} ({cols}) select {cols} from rows")
+            del rows  # before the next source's rows are built

@@ -79,7 +79,7 @@ def run_suite(name: str, frame: pl.DataFrame, checks: list[Check]) -> SuiteResul
         batch = (
             source.add_dataframe_asset(name=f"{name}_{i}")
             .add_batch_definition_whole_dataframe("all")
-            .get_batch(batch_parameters={"dataframe": _pandas(frame, ["_gid", *columns])})
+            .get_batch(batch_parameters={"dataframe": _pandas(frame, list(columns))})
         )
         suite = gx.ExpectationSuite(name=f"{name}_{i}")
         for c in group:
@@ -88,10 +88,10 @@ def run_suite(name: str, frame: pl.DataFrame, checks: list[Check]) -> SuiteResul
             )
             suite.add_expectation(expectation)
         suite = context.suites.add(suite)
-        result = batch.validate(
-            suite,
-            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_gid"]},
-        )
+        # The batch keeps pandas' default index (the row's position in `frame`), so the failing
+        # rows come back as that index in one list: naming `_gid` as the index column instead
+        # makes great-expectations look each failing row's `_gid` up one Python call at a time.
+        result = batch.validate(suite, result_format={"result_format": "COMPLETE"})
         results += result.results
     # The context outlives this call (great-expectations keeps the latest one): drop the
     # datasource, so its batches' pandas frames do not stay in memory for the rest of the run.
@@ -106,8 +106,9 @@ def run_suite(name: str, frame: pl.DataFrame, checks: list[Check]) -> SuiteResul
         if info.get("raised_exception"):
             exceptions.append(f"{name}.{check}: {info.get('exception_message')}")
             continue
-        gids = [row["_gid"] for row in r.result.get("unexpected_index_list") or []]
-        if gids:
+        positions = r.result.get("unexpected_index_list") or []
+        if positions:
+            gids = frame.get_column("_gid").gather(pl.Series(positions, dtype=pl.Int64))
             failures.append(
                 pl.DataFrame(
                     {"_gid": gids, "check": check, "severity": severity[check]},

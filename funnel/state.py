@@ -210,7 +210,7 @@ def load_rows(
             lineage = [c for c in LINEAGE_COLUMNS if c != "stage_label" or entity.has_stage]
             # Handed to DuckDB as Arrow once (string views, no copy of the text): DuckDB would
             # otherwise convert the polars frame itself, once per time the query looks at it.
-            rows = s.loaded.select(  # noqa: F841 - read by DuckDB below
+            rows = s.loaded.select(
                 *entity.fields,
                 *(["stage_label"] if entity.has_stage else []),
                 pl.lit(s.source).alias("source_system"),

@@ -71,11 +71,14 @@ def run_suite(name: str, frame: pl.DataFrame, checks: list[Check]) -> SuiteResul
     if frame.is_empty() or not checks:
         return SuiteResult(pl.DataFrame(schema=FAILURE_SCHEMA), ())
     context = _context()
-    source = context.data_sources.add_pandas(f"{name}_frames")
     results = []
     # One batch per set of columns the checks read: great-expectations copies the whole batch
     # for every expectation's unexpected rows, so narrow batches cost far less than one wide one.
     for i, (columns, group) in enumerate(_by_columns(checks).items()):
+        # A datasource per batch, dropped once validated: the datasource's execution engine
+        # keeps every batch it loaded, so one shared datasource held all the entity's pandas
+        # frames at once until the end of the suite.
+        source = context.data_sources.add_pandas(f"{name}_frames_{i}")
         batch = (
             source.add_dataframe_asset(name=f"{name}_{i}")
             .add_batch_definition_whole_dataframe("all")
@@ -93,10 +96,11 @@ def run_suite(name: str, frame: pl.DataFrame, checks: list[Check]) -> SuiteResul
         # makes great-expectations look each failing row's `_gid` up one Python call at a time.
         result = batch.validate(suite, result_format={"result_format": "COMPLETE"})
         results += result.results
-    # The context outlives this call (great-expectations keeps the latest one): drop the
-    # datasource, so its batches' pandas frames do not stay in memory for the rest of the run.
-    context.data_sources.delete(f"{name}_frames")
-    pa.default_memory_pool().release_unused()  # and pandas' Arrow buffers go back to the OS
+        # The context outlives this call (great-expectations keeps the latest one): drop the
+        # datasource, so the batch's pandas frame does not stay in memory for the rest of the run
+        del batch, source
+        context.data_sources.delete(f"{name}_frames_{i}")
+        pa.default_memory_pool().release_unused()  # and pandas' Arrow buffers go back to the OS
     severity = {c.name: c.severity for c in checks}
     failures: list[pl.DataFrame] = []
     exceptions: list[str] = []

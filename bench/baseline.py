@@ -101,7 +101,9 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     out = Path(spec["out"])
     out.unlink(missing_ok=True)
-    con = duckdb.connect(str(out))
+    # DuckDB's defaults (a plain connection), unless the benchmark runs under a memory cap
+    limit = spec.get("memory_limit")
+    con = duckdb.connect(str(out), config={"memory_limit": limit} if limit else {})
     try:
         con.execute("set variable as_of = cast(? as date)", [spec["as_of"]])
         con.execute("set variable run_id = 'baseline'")

@@ -8,6 +8,9 @@ are the task runs' durations as the server recorded them. The last line printed 
 
 leads=<n> baseline_s=<s> full_s=<s> incremental_s=<s> full_vs_baseline=<r>
 incremental_vs_full=<r> peak_rss_mb=<n>     (one line)
+
+peak_rss_mb there is the larger of the two funnel runs' (the baseline's own is in its row).
+`--max-rss-mb` guards the machine at large sizes: a run over it is killed and its figures are nan.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from funnel import generate as generator  # noqa: E402
 BIN = Path(sys.executable).parent
 #: The day the generated export ends (the full run's as-of day) and the next night's.
 FULL_AS_OF, NEXT_AS_OF = "2026-10-31", "2026-11-01"
-STEPS = ("extract", "clean", "validate", "load", "models", "publish")
+STEPS = ("extract", "clean", "validate", "load", "models", "report", "publish")
 
 
 @dataclass
@@ -51,6 +54,7 @@ class Measured:
     peak_rss_mb: float
     rows: int
     steps: dict[str, float] = field(default_factory=dict)
+    killed: bool = False
 
     @property
     def rows_per_s(self) -> float:
@@ -117,20 +121,53 @@ def export_rows(export: Path) -> int:
     return total
 
 
-def run_child(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Run a child and read its own peak RSS with wait4 (not the maximum over all children)."""
+def rss_mb(pid: int) -> float:
+    """The process's resident set now (Linux /proc), 0 when it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except OSError:
+        return 0.0
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@dataclass
+class Child:
+    seconds: float
+    peak_rss_mb: float
+    stdout: str
+    #: Killed by the watchdog for going over --max-rss-mb.
+    killed: bool = False
+
+
+def run_child(cmd: list[str], env: dict[str, str], max_rss_mb: float = 0) -> Child:
+    """Run a child and read its own peak RSS with wait4 (not the maximum over all children).
+
+    With `max_rss_mb`, a watchdog kills the child once its resident set goes above it (a 10M
+    run must not take the machine down); the child is then reported as killed, not failed.
+    """
     started = time.perf_counter()
+    killed = False
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, text=True)
-        _, status, usage = os.wait4(proc.pid, 0)
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG if max_rss_mb else 0)
+            if pid:
+                break
+            if not killed and rss_mb(proc.pid) > max_rss_mb:
+                proc.kill()
+                killed = True
+            time.sleep(0.05)
         seconds = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
-    if proc.returncode != 0:
+    if proc.returncode != 0 and not killed:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{stdout}\n{stderr}")
-    return seconds, usage.ru_maxrss / 1024, stdout
+    return Child(seconds, usage.ru_maxrss / 1024, stdout, killed)
 
 
 def baseline_spec(config_path: Path, out: Path) -> dict[str, Any]:
@@ -259,19 +296,26 @@ def step_times(api_url: str) -> dict[str, float]:
     steps: dict[str, float] = defaultdict(float)
     for t in task_runs:
         name = t["name"].rsplit("-", 1)[0]
-        step = "models" if name == "build_models" else name
+        step = {"build_models": "models", "build_report": "report"}.get(name, name)
         steps[step] += float(t.get("total_run_time") or 0.0)
     steps["flow"] = float(flow_run.get("total_run_time") or 0.0)
     return dict(steps)
 
 
 def funnel_run(
-    config: Path, as_of: str, env: dict[str, str], api_url: str, rows: int, name: str
+    config: Path,
+    as_of: str,
+    env: dict[str, str],
+    api_url: str,
+    rows: int,
+    name: str,
+    max_rss_mb: float,
 ) -> Measured:
     cmd = [str(BIN / "funnel"), "run", "--config", str(config), "--as-of", as_of]
-    seconds, rss, _ = run_child(cmd, {**env, "PREFECT_API_URL": api_url})
+    child = run_child(cmd, {**env, "PREFECT_API_URL": api_url}, max_rss_mb)
     time.sleep(1.0)  # the task runs' final states reach the server as events
-    return Measured(name, seconds, rss, rows, step_times(api_url))
+    steps = step_times(api_url)  # of a killed run: the steps it finished
+    return Measured(name, child.seconds, child.peak_rss_mb, rows, steps, child.killed)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -284,12 +328,18 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="keep the work folder (warehouse, state, configs, server log)",
     )
+    parser.add_argument(
+        "--max-rss-mb",
+        type=float,
+        default=0,
+        help="kill a funnel run whose resident set goes above this (0: no limit); a killed run"
+        " is reported with the steps it finished and its figures print as nan",
+    )
     args = parser.parse_args(argv)
 
     args.cache_dir.mkdir(parents=True, exist_ok=True)
     export = cached_export(args.cache_dir, args.leads, args.seed)
-    next_export = cached_next_night(export)
-    rows, next_rows = export_rows(export), export_rows(next_export)
+    rows = export_rows(export)
 
     work = Path(tempfile.mkdtemp(prefix="funnel-bench-"))
     env = {
@@ -300,43 +350,69 @@ def main(argv: list[str] | None = None) -> int:
     try:
         warehouse = work / "warehouse" / "funnel.duckdb"
         full_cfg = write_config(export, warehouse, work / "full.toml")
-        next_cfg = write_config(next_export, warehouse, work / "next.toml")
 
         spec = work / "baseline.json"
-        spec.write_text(json.dumps(baseline_spec(full_cfg, work / "baseline.duckdb")))
-        seconds, rss, _ = run_child(
-            [sys.executable, str(ROOT / "bench" / "baseline.py"), str(spec)], env
+        plan = baseline_spec(full_cfg, work / "baseline.duckdb")
+        if args.max_rss_mb:  # under a cap the baseline spills to disk rather than be killed
+            plan["memory_limit"] = f"{int(args.max_rss_mb * 0.6)}MB"
+        spec.write_text(json.dumps(plan))
+        child = run_child(
+            [sys.executable, str(ROOT / "bench" / "baseline.py"), str(spec)], env, args.max_rss_mb
         )
-        baseline = Measured("baseline", seconds, rss, rows)
+        baseline = Measured("baseline", child.seconds, child.peak_rss_mb, rows, killed=child.killed)
 
         with prefect_server(env, work / "prefect-server") as api_url:
-            full = funnel_run(full_cfg, FULL_AS_OF, env, api_url, rows, "full")
-            incremental = funnel_run(next_cfg, NEXT_AS_OF, env, api_url, next_rows, "incremental")
+            runs = [funnel_run(full_cfg, FULL_AS_OF, env, api_url, rows, "full", args.max_rss_mb)]
+            if not runs[0].killed:  # (the next night's export is derived only when needed)
+                next_export = cached_next_night(export)
+                next_cfg = write_config(next_export, warehouse, work / "next.toml")
+                runs.append(
+                    funnel_run(
+                        next_cfg,
+                        NEXT_AS_OF,
+                        env,
+                        api_url,
+                        export_rows(next_export),
+                        "incremental",
+                        args.max_rss_mb,
+                    )
+                )
     finally:
         if args.keep:
             print(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
 
-    report([baseline, full, incremental])
-    peak = max(m.peak_rss_mb for m in (baseline, full, incremental))
-    print(
-        f"leads={args.leads} baseline_s={baseline.seconds:.2f} full_s={full.seconds:.2f}"
-        f" incremental_s={incremental.seconds:.2f}"
-        f" full_vs_baseline={full.seconds / baseline.seconds:.2f}"
-        f" incremental_vs_full={incremental.seconds / full.seconds:.3f}"
+    report([baseline, *runs])
+    print(last_line(args.leads, baseline, runs))
+    return 0
+
+
+def last_line(leads: int, baseline: Measured, runs: list[Measured]) -> str:
+    """The one-line summary. peak_rss_mb is the funnel runs' (the baseline's is in its row);
+    the figures of a run that was killed, or never ran, are nan."""
+    nan = float("nan")
+    seconds = {m.name: (nan if m.killed else m.seconds) for m in [baseline, *runs]}
+    base = seconds["baseline"]
+    full, incremental = seconds.get("full", nan), seconds.get("incremental", nan)
+    peak = max(m.peak_rss_mb for m in runs)
+    return (
+        f"leads={leads} baseline_s={base:.2f} full_s={full:.2f}"
+        f" incremental_s={incremental:.2f}"
+        f" full_vs_baseline={full / base:.2f}"
+        f" incremental_vs_full={incremental / full:.3f}"
         f" peak_rss_mb={peak:.0f}"
     )
-    return 0
 
 
 def report(runs: list[Measured]) -> None:
     print(f"{'run':<12} {'wall s':>8} {'peak MB':>8} {'rows':>11} {'rows/s':>10}  steps (s)")
     for m in runs:
         steps = " ".join(f"{k}={m.steps[k]:.2f}" for k in (*STEPS, "flow") if k in m.steps)
+        note = "  KILLED over --max-rss-mb (steps it finished)" if m.killed else ""
         print(
             f"{m.name:<12} {m.seconds:8.2f} {m.peak_rss_mb:8.0f} {m.rows:11,} "
-            f"{m.rows_per_s:10,.0f}  {steps}"
+            f"{m.rows_per_s:10,.0f}  {steps}{note}"
         )
 
 

@@ -3,9 +3,10 @@
 A model is one `.sql` file holding one SELECT; its name is the file name and its layer the folder
 (`staging`, `intermediate`, `marts`). The order comes from the SQL itself: a model depends on every
 other model whose name it mentions as a whole word (comments and string literals ignored), and a
-layer only reads its own or earlier layers. Staging and intermediate models become temporary views;
-marts become tables in the connection's default database. An audit (`sql/audits/*.sql`) is a query
-returning offending rows: zero rows means it passes.
+layer only reads its own or earlier layers. Staging models become temporary views (light renames
+and casts, read where used); an intermediate model a temporary table when two or more models read
+it (computed once), else a temporary view; marts tables in the connection's default database.
+An audit (`sql/audits/*.sql`) is a query returning offending rows: zero rows means it passes.
 
 The caller sets the variables `as_of` and `run_id` and provides the raw_*, log_* and cfg_* tables
 (or views) the staging models read.
@@ -164,11 +165,24 @@ def _body(sql: str) -> str:
     return sql.rstrip().rstrip(";").rstrip()
 
 
+def materialization(model: Model, models: list[Model]) -> str:
+    """How `model` is built when `models` run: a mart is a table, a staging model a temporary
+    view; an intermediate model a temporary table when two or more models read it (computed
+    once), else a temporary view (its one reader inlines it, and nothing is written twice)."""
+    if model.is_mart:
+        return "table"
+    if model.layer == "intermediate":
+        readers = sum(model.name in m.depends_on for m in models)
+        return "temp table" if readers > 1 else "temp view"
+    return "temp view"
+
+
 def run_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None) -> list[str]:
     """Build the models in order; returns the names of the marts (tables) built."""
+    models = discover() if models is None else models
     marts: list[str] = []
-    for model in discover() if models is None else models:
-        kind = "table" if model.is_mart else "temp view"
+    for model in models:
+        kind = materialization(model, models)
         statement = f"create or replace {kind} {model.name} as\n{_body(model.sql)}\n"
         try:
             con.execute(statement)

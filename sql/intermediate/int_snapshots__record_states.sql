@@ -38,23 +38,22 @@ run_day as (
 
 snapshots as (
 
-    -- each row valid from its day until the record's next snapshot day
+    -- each row valid from its day until the record's next snapshot day; of several loads of one
+    -- day the last one (the row whose next row, in day and load order, is of a later day)
     select
-        *,
+        stg_state_snapshots.*,
         coalesce(
-            lead(snapshot_day) over (partition by kind, id order by snapshot_day),
-            date '9999-12-31'
+            lead(stg_state_snapshots.snapshot_day) over by_record, date '9999-12-31'
         ) as valid_until
 
-    from (
-        select stg_state_snapshots.*
-        from stg_state_snapshots
-        cross join run_day
-        where stg_state_snapshots.snapshot_day <= run_day.as_of_day
-        qualify row_number() over (
-            partition by kind, id, snapshot_day order by load_seq desc
-        ) = 1
+    from stg_state_snapshots
+    cross join run_day
+    where stg_state_snapshots.snapshot_day <= run_day.as_of_day
+    window by_record as (
+        partition by stg_state_snapshots.kind, stg_state_snapshots.id
+        order by stg_state_snapshots.snapshot_day, stg_state_snapshots.load_seq
     )
+    qualify valid_until <> stg_state_snapshots.snapshot_day
 
 ),
 
@@ -89,7 +88,7 @@ opportunity_records as (
             lead_id
 
         from opportunity_snapshots
-        qualify row_number() over (partition by id order by snapshot_day desc) = 1
+        where valid_until = date '9999-12-31'  -- the latest snapshot of each opportunity
     ) as latest
     left join known_leads
         on latest.lead_id = known_leads.lead_id

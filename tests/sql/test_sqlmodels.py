@@ -108,17 +108,21 @@ def test_a_failing_model_raises_model_error_naming_file_and_duckdb_message(
     assert err.value.exit_code == 1
 
 
-def test_staging_and_intermediate_are_temp_views_and_marts_are_tables(
+def test_staging_are_views_shared_intermediates_temp_tables_and_marts_tables(
     con: duckdb.DuckDBPyConnection, build: Callable[[], list[str]]
 ) -> None:
     marts = build()
     assert set(marts) == MARTS
     views = dict(con.execute("select view_name, temporary from duckdb_views()").fetchall())
     assert views["stg_leads"] is True
-    assert views["int_stage_entries__sequenced"] is True
+    assert views["int_stage_entries__sequenced"] is True  # read by stage_transitions only
+    assert not any(name in MARTS for name in views)
     tables = dict(con.execute("select table_name, temporary from duckdb_tables()").fetchall())
     assert {name: tables[name] for name in MARTS} == dict.fromkeys(MARTS, False)
-    assert not any(name.startswith(("stg_", "int_")) for name in tables)
+    # read by two or more models: computed once
+    assert tables["int_snapshots__record_states"] is True
+    assert tables["int_stages__ranked"] is True
+    assert not any(name.startswith("stg_") for name in tables)
 
 
 def test_run_audits_counts_offending_rows(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:

@@ -1,0 +1,43 @@
+"""The benchmark's memory watchdog and its summary line for a run it had to kill."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from bench.run import Measured, last_line, run_child
+
+#: A child that grows to 1 GB in 25 MB steps, then prints "done".
+GROW = (
+    "import time\nblocks = []\nfor _ in range(40):\n"
+    "    blocks.append(bytearray(25 << 20))\n    time.sleep(0.05)\nprint('done')\n"
+)
+
+
+def test_a_child_over_the_cap_is_killed_and_reported_not_failed() -> None:
+    child = run_child([sys.executable, "-c", GROW], dict(os.environ), max_rss_mb=300)
+    assert child.killed
+    assert "done" not in child.stdout
+    assert 300 < child.peak_rss_mb < 1000  # 1 GB had it run to the end
+
+
+def test_a_child_under_the_cap_runs_to_the_end() -> None:
+    child = run_child([sys.executable, "-c", GROW], dict(os.environ), max_rss_mb=4000)
+    assert not child.killed
+    assert child.stdout.strip() == "done"
+    assert child.peak_rss_mb > 1000
+
+
+def test_the_last_line_prints_nan_for_a_killed_run_and_the_funnel_runs_peak() -> None:
+    baseline = Measured("baseline", 10.0, 3000.0, 100)
+    killed = Measured("full", 42.0, 6100.0, 100, {"extract": 5.0}, killed=True)
+    assert last_line(1000, baseline, [killed]) == (
+        "leads=1000 baseline_s=10.00 full_s=nan incremental_s=nan full_vs_baseline=nan"
+        " incremental_vs_full=nan peak_rss_mb=6100"
+    )
+    full = Measured("full", 20.0, 900.0, 100)
+    incremental = Measured("incremental", 5.0, 800.0, 101)
+    assert last_line(1000, baseline, [full, incremental]) == (
+        "leads=1000 baseline_s=10.00 full_s=20.00 incremental_s=5.00 full_vs_baseline=2.00"
+        " incremental_vs_full=0.250 peak_rss_mb=900"
+    )

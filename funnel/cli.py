@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -142,12 +143,26 @@ def _with_progress(call: Callable[[], RunSummary]) -> RunSummary:
     """Run a flow with its steps shown in a status line."""
     from funnel import progress
 
-    with console.status("starting Prefect") as status:
+    with console.status("starting Prefect") as status, _without_heartbeats():
         unsubscribe = progress.subscribe(lambda step: status.update(step))
         try:
             return call()
         finally:
             unsubscribe()
+
+
+@contextmanager
+def _without_heartbeats() -> Iterator[None]:
+    """The flow run started here sends no heartbeats: this process watches its own run to the
+    end (and exits non-zero when it fails), and stopping the heartbeat thread costs the call
+    about a second. Served deployments (`funnel serve`) and backfills keep Prefect's default:
+    without that second between a backfill's days, a Ctrl-C more often lands while Prefect
+    serializes the next run's state, where pydantic reports it as a serialization error
+    instead of an interrupt (exit 1, not 130; see test_backfill)."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
 
 
 def _exit_for(e: BaseException) -> NoReturn:

@@ -250,7 +250,9 @@ def load_rows(
                 if s.source in row_hashes
                 else None
             )
-            rows = loaded.select(  # noqa: F841 - read by DuckDB below
+            # Handed to DuckDB as Arrow once (string views, no copy of the text): DuckDB would
+            # otherwise convert the polars frame itself, once per time the query looks at it.
+            rows = loaded.select(
                 *entity.fields,
                 *(["stage_label"] if entity.has_stage else []),
                 pl.lit(s.source).alias("source_system"),
@@ -262,7 +264,7 @@ def load_rows(
                     if hashes is not None
                     else pl.lit(None, pl.UInt64)
                 ).alias(ROW_HASH_COLUMN),
-            )
+            ).to_arrow(compat_level=pl.CompatLevel.newest())
             del loaded
             if s.source in carried:
                 pass  # its rows that do not stay are gone already
@@ -276,3 +278,4 @@ def load_rows(
                 con.execute(f"delete from {table} where source_system = ?", [s.source])
             cols = ", ".join([*entity.fields, *lineage, ROW_HASH_COLUMN])
             con.execute(f"insert into {table} ({cols}) select {cols} from rows")
+            del rows  # before the next source's rows are built

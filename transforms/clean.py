@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -75,6 +75,18 @@ def normalise_category(col: str) -> pl.Expr:
     )
 
 
+def by_distinct_value(s: pl.Series, normalise: Callable[[str], pl.Expr]) -> pl.Expr:
+    """`normalise` of a column computed once per distinct value and mapped back: a category
+    column has a handful of values over a million rows. The same result value for value."""
+    values = s.unique().drop_nulls()
+    normalised = pl.DataFrame({s.name: values}).select(normalise(s.name)).to_series()
+    return (
+        pl.col(s.name)
+        .replace_strict(values, normalised, default=None, return_dtype=pl.String)
+        .alias(s.name)
+    )
+
+
 def stage_lookup(stages: Mapping[str, str]) -> dict[str, str]:
     """Label -> canonical stage, case-insensitive; canonical names map to themselves."""
     lookup = {s: s for s in STAGES}
@@ -118,7 +130,7 @@ def clean(frame: pl.DataFrame, entity: Entity, options: CleanOptions) -> pl.Data
         elif kind == "phone":
             exprs.append(normalise_phone(name))
         elif name in CATEGORY_FIELDS:
-            exprs.append(normalise_category(name))
+            exprs.append(by_distinct_value(frame.get_column(name), normalise_category))
     frame = frame.with_columns(exprs)
     if entity.has_stage:
         frame = map_stage(frame, options.stages)

@@ -26,22 +26,38 @@ def parse_timestamps(s: pl.Series, formats: list[str], timezone: str) -> pl.Seri
 
     The source's formats are tried first, then ISO 8601. Values with an offset are converted
     to `timezone`; values without one are taken as already in it (date-only never shifts).
-    Each format is tried only on the values that are still unparsed.
+    Each format is tried only on the values that are still unparsed: the first on the whole
+    column as it is (no copy), the later ones on the shrinking rest, which is gathered once
+    and then narrowed, never gathered from the whole column again.
     """
-    out = pl.Series(s.name, [None] * len(s), dtype=pl.Datetime("us"))
-    todo = s.is_not_null()
     candidates = [(f, False) for f in formats]
     candidates += [(f, True) for f in (*ISO_NAIVE, *ISO_OFFSET)]
+    out: pl.Series | None = None
+    idx: pl.Series | None = None  # positions in `s` of `values`; None: all of them
+    values = s
     for fmt, folded in candidates:
-        if not todo.any():
-            break
-        idx = todo.arg_true()
-        values = s.gather(idx)
+        if out is not None:
+            if idx is None:
+                left = s.is_not_null() & out.is_null()
+                if not left.any():
+                    break
+                idx = left.arg_true()
+                values = s.gather(idx)
+            elif idx.is_empty():
+                break
         parsed = _try_format(_iso_folded(values) if folded else values, fmt, timezone)
+        if not isinstance(parsed.dtype, pl.Datetime) or parsed.dtype.time_unit != "us":
+            parsed = parsed.cast(pl.Datetime("us"))
+        if out is None:
+            out = parsed.alias(s.name)
+            continue
         hit = parsed.is_not_null()
         if hit.any():
+            assert idx is not None
             out = out.scatter(idx.filter(hit), parsed.filter(hit))
-            todo = todo.scatter(idx.filter(hit), False)
+            idx, values = idx.filter(~hit), values.filter(~hit)
+    if out is None:
+        return pl.Series(s.name, [None] * len(s), dtype=pl.Datetime("us"))
     return out
 
 

@@ -88,9 +88,11 @@ def _failure_reasons(
     suite_failures: pl.DataFrame, rows: pl.DataFrame, checks: list[Check]
 ) -> pl.DataFrame:
     """(_gid, _part, check, severity, reason) for every failing row and check."""
+    # The reasons read only the failing rows: pick them once, not a join of all rows per check.
+    failing = rows.filter(pl.col("_gid").is_in(suite_failures.get_column("_gid").implode()))
     per_check = [
         suite_failures.filter(pl.col("check") == c.name)
-        .join(rows, on="_gid")
+        .join(failing, on="_gid")
         .select("_gid", "_part", "check", "severity", c.reason.cast(pl.String).alias("reason"))
         for c in checks
     ]

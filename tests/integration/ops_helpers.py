@@ -13,6 +13,11 @@ from pathlib import Path
 
 import duckdb
 
+#: Columns that differ between any two runs by nature: ids and wall-clock times.
+RUN_COLUMNS = frozenset(
+    {"run_id", "started_at", "ended_at", "duration_seconds", "checked_at", "quarantined_at"}
+)
+
 DAYS = (date(2026, 10, 29), date(2026, 10, 30), date(2026, 10, 31))
 WEBHOOK_ENV = "FUNNEL_TEST_WEBHOOK"
 

@@ -13,19 +13,9 @@ import pytest
 
 from flows.nightly import nightly
 from tests.conftest import REPO
-from tests.integration.ops_helpers import DAYS, query, write_project
+from tests.integration.ops_helpers import DAYS, RUN_COLUMNS, query, write_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
-
-#: Columns that differ between any two runs by nature: ids and wall-clock times.
-RUN_COLUMNS = (
-    "run_id",
-    "started_at",
-    "ended_at",
-    "duration_seconds",
-    "checked_at",
-    "quarantined_at",
-)
 
 
 def _backfill(config: Path, *args: str) -> subprocess.Popen[str]:

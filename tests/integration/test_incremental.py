@@ -13,26 +13,15 @@ import pytest
 
 from flows.nightly import nightly
 from tests.conftest import PUBLISHED_TABLES, copy_sample
-from tests.integration.ops_helpers import query
+from tests.integration.ops_helpers import RUN_COLUMNS, query
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
 
 D1, D2 = date(2026, 10, 30), date(2026, 10, 31)
 WAREHOUSE = Path("data/warehouse")
-#: Columns that differ between any two runs by nature (ids and wall-clock times), and the
-#: columns that say how a run ran (an incremental run checks fewer rows: dq_results).
-RUN_COLUMNS = {
-    "run_id",
-    "started_at",
-    "ended_at",
-    "duration_seconds",
-    "checked_at",
-    "quarantined_at",
-    "rows_checked",
-    "rows_failed",
-    "failed_share",
-    "passed",
-}
+#: Columns that differ between any two runs, and the columns that say how a run ran (an
+#: incremental run checks fewer rows: dq_results).
+COMPARED_OUT = RUN_COLUMNS | {"rows_checked", "rows_failed", "failed_share", "passed"}
 LEAD_COLUMNS = {"company": 4, "budget": 8}
 
 
@@ -103,7 +92,7 @@ def _tables(root: Path) -> dict[str, list[tuple[object, ...]]]:
             if c == "sources"
             else f'"{c}"'
             for c in cols
-            if c not in RUN_COLUMNS
+            if c not in COMPARED_OUT
         ]
         rows = query(warehouse, f"select {', '.join(keep)} from {name} order by all")
         out[name] = sorted(

@@ -112,10 +112,24 @@ def write_config(export: Path, warehouse: Path, out: Path) -> Path:
     return out
 
 
+EXPORT_FILES = ("leads.csv", "opportunities.csv", "stage_history.csv", "activities.csv")
+
+
+def point_export(folder: Path, export: Path) -> Path:
+    """`folder` holding links to `export`'s files: the path the config names stays the same from
+    one night to the next (as when a CRM export overwrites its files), only the content moves."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in EXPORT_FILES:
+        link = folder / name
+        link.unlink(missing_ok=True)
+        link.symlink_to(export / name)
+    return folder
+
+
 def export_rows(export: Path) -> int:
     """Data lines in the export's CSV files."""
     total = 0
-    for f in ("leads.csv", "opportunities.csv", "stage_history.csv", "activities.csv"):
+    for f in EXPORT_FILES:
         with (export / f).open("rb") as fh:
             total += sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 24), b"")) - 1
     return total
@@ -349,10 +363,11 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         warehouse = work / "warehouse" / "funnel.duckdb"
-        full_cfg = write_config(export, warehouse, work / "full.toml")
+        nightly_export = point_export(work / "export", export)
+        config = write_config(nightly_export, warehouse, work / "funnel.toml")
 
         spec = work / "baseline.json"
-        plan = baseline_spec(full_cfg, work / "baseline.duckdb")
+        plan = baseline_spec(config, work / "baseline.duckdb")
         if args.max_rss_mb:  # under a cap the baseline spills to disk rather than be killed
             plan["memory_limit"] = f"{int(args.max_rss_mb * 0.6)}MB"
         spec.write_text(json.dumps(plan))
@@ -362,13 +377,13 @@ def main(argv: list[str] | None = None) -> int:
         baseline = Measured("baseline", child.seconds, child.peak_rss_mb, rows, killed=child.killed)
 
         with prefect_server(env, work / "prefect-server") as api_url:
-            runs = [funnel_run(full_cfg, FULL_AS_OF, env, api_url, rows, "full", args.max_rss_mb)]
+            runs = [funnel_run(config, FULL_AS_OF, env, api_url, rows, "full", args.max_rss_mb)]
             if not runs[0].killed:  # (the next night's export is derived only when needed)
                 next_export = cached_next_night(export)
-                next_cfg = write_config(next_export, warehouse, work / "next.toml")
+                point_export(nightly_export, next_export)
                 runs.append(
                     funnel_run(
-                        next_cfg,
+                        config,
                         NEXT_AS_OF,
                         env,
                         api_url,

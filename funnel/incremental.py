@@ -267,6 +267,13 @@ def apply_carry(con: duckdb.DuckDBPyConnection, source: SourceConfig, carry: Car
     ).fetchall()
     if len(files) == 1 and [f for (f,) in before] == files:
         return
+    if len(files) == 1:  # one file tonight: every row left of the source is carried into it
+        con.execute(
+            f"update {table} set source_file = ? where source_system = ?"
+            " and source_file is distinct from ?",
+            [files[0], source.name, files[0]],
+        )
+        return
     con.execute(
         f"update {table} set source_file = kept._file from kept"
         f" where {where} and {table}.source_file is distinct from kept._file",

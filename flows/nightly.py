@@ -57,7 +57,7 @@ def clean(
     if rows.fingerprint is None:  # an API source
         return clean_source(config, source, rows.extract), None
     if affected is None or rows.prior is None:
-        carry = incremental.full(rows.extract)
+        carry = incremental.full()
         return clean_source(config, source, rows.extract, rows.probability_scale), carry
     narrowed, carry = incremental.narrow(rows.extract, rows.prior.rows, affected)
     return clean_source(config, source, narrowed, rows.probability_scale), carry

@@ -166,15 +166,20 @@ def read_prior(con: duckdb.DuckDBPyConnection, source: SourceConfig) -> Prior | 
     return Prior(rows.cast(PRIOR_SCHEMA), str(row[0]), row[1], int(raw))
 
 
-def can_carry(prior: Prior | None, fingerprint: str, as_of: date) -> bool:
-    """Whether a source's last load can be carried over: same cleaning and checks, the stored
-    hashes match its raw rows, and tonight's as-of day is not before the last load's."""
+def stored_matches(prior: Prior | None, fingerprint: str) -> bool:
+    """Whether the stored load was cleaned and checked as tonight's rows will be and its hashes
+    still match the source's raw rows."""
     return (
         prior is not None
         and prior.fingerprint == fingerprint
         and prior.raw_rows == prior.rows.height
-        and as_of >= prior.as_of
     )
+
+
+def can_carry(prior: Prior | None, fingerprint: str, as_of: date) -> bool:
+    """Whether a source's last load can be carried over: the store matches (stored_matches)
+    and tonight's as-of day is not before the last load's."""
+    return stored_matches(prior, fingerprint) and prior is not None and as_of >= prior.as_of
 
 
 def fresh_rows(hashes: pl.Series, prior: pl.DataFrame) -> pl.Series:
@@ -237,9 +242,8 @@ def narrow(
     )
 
 
-def full(keyed_extract: Extract) -> Carry:
+def full() -> Carry:
     """A source run in full: nothing is carried."""
-    del keyed_extract
     return Carry("full", pl.DataFrame(schema=KEPT_SCHEMA), pl.DataFrame(schema=DROPPED_SCHEMA))
 
 
@@ -368,7 +372,7 @@ def read(
     """Key a file source's rows and look up its last load; affected keys when it can carry."""
     k = keyed(config, source, extract)
     prior = read_prior(con, source)
-    if prior is None or prior.fingerprint != k.fingerprint or prior.raw_rows != prior.rows.height:
+    if prior is None or not stored_matches(prior, k.fingerprint):
         return Read(k.extract, k.fingerprint, k.probability_scale, None)
     rows = k.extract.rows.with_columns(fresh_rows(k.extract.rows.get_column("_hash"), prior.rows))
     affected = affected_keys(rows.select("_hash", "_key", "_fresh"), prior.rows)

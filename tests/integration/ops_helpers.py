@@ -132,9 +132,13 @@ def published_tables(warehouse: Path, skip_run: str = "") -> dict[str, list[tupl
     out = {}
     for (name,) in query(warehouse, "select table_name from duckdb_tables() order by 1"):
         where = f"where run_id <> '{skip_run}'" if name == "pipeline_runs" else ""
-        rows = query(warehouse, f"select * from {name} {where} order by all")
-        out[str(name)] = [tuple(_rounded(v) for v in row) for row in rows]
+        out[str(name)] = comparable(query(warehouse, f"select * from {name} {where}"))
     return out
+
+
+def comparable(rows: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
+    """Rows with doubles to 12 significant digits, in one order (see `published_tables`)."""
+    return sorted((tuple(_rounded(v) for v in row) for row in rows), key=repr)
 
 
 def _rounded(value: object) -> object:

@@ -13,7 +13,7 @@ import pytest
 
 from flows.nightly import nightly
 from tests.conftest import REPO
-from tests.integration.ops_helpers import DAYS, RUN_COLUMNS, query, write_project
+from tests.integration.ops_helpers import DAYS, RUN_COLUMNS, comparable, query, write_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
 
@@ -32,7 +32,8 @@ def _backfill(config: Path, *args: str) -> subprocess.Popen[str]:
 
 
 def _tables(warehouse: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every table's rows of the published runs, without run ids and wall-clock times."""
+    """Every table's rows of the published runs, without run ids and wall-clock times; doubles
+    to 12 significant digits (`comparable`)."""
     out = {}
     names = [r[0] for r in query(warehouse, "select table_name from duckdb_tables()")]
     for name in names:
@@ -45,7 +46,7 @@ def _tables(warehouse: Path) -> dict[str, list[tuple[object, ...]]]:
             if name == "pipeline_runs"
             else ""
         )
-        out[name] = query(warehouse, f"select {keep} from {name} {where} order by all")
+        out[name] = comparable(query(warehouse, f"select {keep} from {name} {where}"))
     return out
 
 

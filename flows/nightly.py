@@ -144,8 +144,8 @@ def load(
             if c.extract.watermark is not None:
                 s = c.source
                 state.set_watermark(con, run_id, s.name, s.entity, s.format, c.extract.watermark)
-        # the snapshot comparison reads every record: DuckDB spills it past the memory limit
-        state.limit_memory_growth(con, config.warehouse.memory_limit)
+        # the snapshot comparison reads every record: DuckDB spills it past its allowance
+        state.limit_memory_growth(con, snapshots.APPEND_MEMORY)
         snapshots.record_load(con, run_id, as_of)
         state.finish_run(con, run_id, "published", 0)
         con.commit()

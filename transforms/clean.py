@@ -36,13 +36,20 @@ class CleanOptions:
 
 
 def trim_blanks(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
-    """Strip surrounding white space; empty strings and 'NULL'-like markers become null."""
-    return frame.with_columns(
-        pl.col(c)
-        .str.strip_chars()
-        .pipe(lambda s: pl.when(s.is_in(NULL_MARKERS)).then(None).otherwise(s))
-        .alias(c)
-        for c in columns
+    """Strip surrounding white space; empty strings and 'NULL'-like markers become null.
+
+    The markers are rare: only the columns that hold one are rewritten (a when/then over a
+    text column copies every value, more than stripping them did), which is value for value
+    what stripping and nulling every column does.
+    """
+    if not columns:
+        return frame
+    stripped = frame.with_columns(pl.col(c).str.strip_chars() for c in columns)
+    flags = stripped.select(pl.col(c).is_in(NULL_MARKERS).any() for c in columns).row(0)
+    marked = [c for c, has in zip(columns, flags, strict=True) if has]
+    return stripped.with_columns(
+        pl.when(pl.col(c).is_in(NULL_MARKERS)).then(None).otherwise(pl.col(c)).alias(c)
+        for c in marked
     )
 
 

@@ -16,12 +16,21 @@ import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
-from funnel import alerts, connectors, incremental, progress, snapshots, state, warehouse
+from funnel import (
+    alerts,
+    connectors,
+    hygiene,
+    incremental,
+    progress,
+    snapshots,
+    state,
+    warehouse,
+)
 from funnel.config import FunnelConfig, SourceConfig, load_config
 from funnel.errors import DataQualityError, FunnelError
 from funnel.extract import extract_files
 from funnel.hygiene import CleanSource, clean_source, record_ids
-from funnel.quality.validate import EntityOutcome, validate_entity
+from funnel.quality.validate import EntityOutcome, park_outcome, validate_entity
 from funnel.report import files
 from funnel.summary import RunSummary, SourceCounts, alert_text
 
@@ -79,7 +88,8 @@ def validate(
     outcomes = []
     for entity, parts in by_entity.items():
         progress.step(f"validate {entity}")
-        outcomes.append(validate_entity(entity, parts, as_of, config.validation, past_day))
+        outcome = validate_entity(entity, parts, as_of, config.validation, past_day)
+        outcomes.append(park_outcome(outcome))  # its rows wait on disk for load
     with state.open_state(config.state_path) as con:
         state.record_quality(con, run_id, outcomes, modes)
     blocking = [b for o in outcomes for s in o.sources for b in s.blocking]
@@ -208,24 +218,15 @@ def nightly(config_path: str, as_of: date | None = None, full: bool = False) -> 
     _preload_great_expectations()
     try:
         # Each entity's sources are cleaned as soon as they are read: their text then waits on
-        # disk for the rows that end in quarantine, so only one entity's text is in memory at
-        # a time (an incremental run cleans only the rows of the records that changed).
+        # disk for the rows that end in quarantine, and their cleaned rows wait on disk for
+        # validate, so one source's rows are in memory at a time (an incremental run cleans
+        # only the rows of the records that changed).
         cleaned: list[CleanSource] = []
         carries: dict[str, incremental.Carry] = {}
         fingerprints: dict[str, str] = {}
         modes: dict[str, str] = {}
         for group in _by_entity(config.sources):
-            reads = [extract(config, s) for s in group]
-            affected = incremental.entity_affected(reads, day, full)
-            for s, r in zip(group, reads, strict=True):
-                c, carry = clean(config, s, r, affected)
-                cleaned.append(c)
-                if carry is not None and r.fingerprint is not None:
-                    carries[s.name], fingerprints[s.name] = carry, r.fingerprint
-                    modes[s.name] = carry.mode
-                else:
-                    modes[s.name] = "incremental" if c.extract.incremental else "full"
-            del reads
+            cleaned += _extract_and_clean(config, group, day, full, carries, fingerprints, modes)
         outcomes = validate(config, run_id, day, cleaned, modes)
         load(config, run_id, day, outcomes, cleaned, carries, fingerprints)
         checked = RunSummary.of(run_id, day, "published", outcomes, [])
@@ -240,6 +241,32 @@ def nightly(config_path: str, as_of: date | None = None, full: bool = False) -> 
         _fail(config, run_id, day, error)
         raise
     return replace(checked, headline=build.headline)
+
+
+def _extract_and_clean(
+    config: FunnelConfig,
+    group: list[SourceConfig],
+    day: date,
+    full: bool,
+    carries: dict[str, incremental.Carry],
+    fingerprints: dict[str, str],
+    modes: dict[str, str],
+) -> list[CleanSource]:
+    """One entity's sources read and cleaned, their rows parked on disk; fills in each file
+    source's carry and fingerprint and every source's mode. (A function of its own: the last
+    source's frames go when it returns instead of living on in the flow's loop variables.)"""
+    reads = [extract(config, s) for s in group]
+    affected = incremental.entity_affected(reads, day, full)
+    out = []
+    for s, r in zip(group, reads, strict=True):
+        c, carry = clean(config, s, r, affected)
+        out.append(hygiene.park(c))
+        if carry is not None and r.fingerprint is not None:
+            carries[s.name], fingerprints[s.name] = carry, r.fingerprint
+            modes[s.name] = carry.mode
+        else:
+            modes[s.name] = "incremental" if c.extract.incremental else "full"
+    return out
 
 
 def _preload_great_expectations() -> None:

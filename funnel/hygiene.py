@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import polars as pl
 
+from funnel import parking
 from funnel.config import FunnelConfig, SourceConfig
 from funnel.connectors import effective_mapping
 from funnel.errors import ConfigError
@@ -27,12 +28,17 @@ class CleanSource:
 
     source: SourceConfig
     extract: Extract
-    #: Typed canonical fields, `stage_label`, `_unparsed`, `_rid`, `_file`, `_line`.
-    rows: pl.DataFrame
+    #: Typed canonical fields, `stage_label`, `_unparsed`, `_rid`, `_file`, `_line`; in memory,
+    #: or parked on disk until validate reads them (`park`).
+    stored: parking.Stored
     #: `_rid`, `winner_line`: older copies of an id that a newer row replaced.
     superseded: pl.DataFrame
     #: Required fields the source does not provide at all (a blocking gate).
     missing_required: tuple[str, ...]
+
+    @property
+    def rows(self) -> pl.DataFrame:
+        return self.stored.read()
 
 
 def clean_source(
@@ -67,7 +73,14 @@ def clean_source(
     if mapping.closed_at_from_close_date and "closed_at" in entity.fields:
         cleaned = closed_at_from_close_date(cleaned)
     kept, superseded = dedupe(cleaned, entity)
-    return CleanSource(source, spill(extract), kept, superseded, mapped.missing_required)
+    return CleanSource(
+        source, spill(extract), parking.in_memory(kept), superseded, mapped.missing_required
+    )
+
+
+def park(cleaned: CleanSource) -> CleanSource:
+    """The same source with its cleaned rows parked on disk until validate reads them."""
+    return replace(cleaned, stored=parking.park(cleaned.stored, f"{cleaned.source.name}-clean"))
 
 
 def closed_at_from_close_date(frame: pl.DataFrame) -> pl.DataFrame:

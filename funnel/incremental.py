@@ -285,12 +285,12 @@ def apply_carry(con: duckdb.DuckDBPyConnection, source: SourceConfig, carry: Car
     )
 
 
-def _as_of_bound(rows: pl.DataFrame, entity_name: str, as_of: date | None) -> pl.Expr:
+def _as_of_bound(columns: list[str], entity_name: str, as_of: date | None) -> pl.Expr:
     """Rows a past day's load changed (a later date blanked): re-checked on the next run."""
     if as_of is None:
         return pl.lit(False)
     end = datetime.combine(as_of, time.max)
-    later = [f for f in EVENT_FIELDS if f in rows.columns and f != BIRTH_FIELDS[entity_name]]
+    later = [f for f in EVENT_FIELDS if f in columns and f != BIRTH_FIELDS[entity_name]]
     return (
         pl.any_horizontal([pl.col(f) > end for f in later]).fill_null(False)
         if later
@@ -300,11 +300,16 @@ def _as_of_bound(rows: pl.DataFrame, entity_name: str, as_of: date | None) -> pl
 
 def newly_loaded(outcome: SourceOutcome, extract: Extract) -> pl.DataFrame:
     """PRIOR_SCHEMA rows of the rows the source loads tonight (not the carried ones)."""
-    rows = outcome.rows
-    loaded = rows.filter(~pl.col("_gid").is_in(outcome.rejected.implode())).select(
-        "_rid",
-        pl.col("_gid").is_in(outcome.warned.implode()).alias("warned"),
-        _as_of_bound(rows, outcome.entity, outcome.past_day).alias("as_of_bound"),
+    rows = outcome.stored.scan()  # parked: reads these few columns only
+    columns = rows.collect_schema().names()
+    loaded = (
+        rows.filter(~pl.col("_gid").is_in(outcome.rejected.implode()))
+        .select(
+            "_rid",
+            pl.col("_gid").is_in(outcome.warned.implode()).alias("warned"),
+            _as_of_bound(columns, outcome.entity, outcome.past_day).alias("as_of_bound"),
+        )
+        .collect()
     )
     new = loaded.join(extract.rows.select("_rid", "_hash", "_key"), on="_rid").select(
         pl.col("_hash").alias("row_hash"),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 
 import polars as pl
 
+from funnel import parking
 from funnel.config import ValidationConfig
 from funnel.extract import original_rows
 from funnel.hygiene import CleanSource
@@ -52,8 +53,9 @@ class SourceOutcome:
 
     source: str
     entity: str
-    #: The source's rows after hygiene (with `_gid`); `loaded` is them less `rejected`.
-    rows: pl.DataFrame
+    #: The source's rows after hygiene (with `_gid`), in memory or parked on disk until load
+    #: reads them (`park`); `loaded` is them less `rejected`.
+    stored: parking.Stored
     #: `_gid` of the rows quarantined by a check.
     rejected: pl.Series
     rows_read: int
@@ -68,12 +70,15 @@ class SourceOutcome:
     warned: pl.Series = field(default_factory=lambda: pl.Series("_gid", [], dtype=pl.Int64))
 
     @property
+    def rows(self) -> pl.DataFrame:
+        return self.stored.read()
+
+    @property
     def loaded(self) -> pl.DataFrame:
         """The rows that load, built when asked: holding a copy of every source's loaded rows
         beside their cleaned rows would double the run's memory."""
-        loaded = self.rows.filter(~pl.col("_gid").is_in(self.rejected.implode())).drop(
-            HELPER_COLUMNS, strict=False
-        )
+        kept = self.stored.scan().filter(~pl.col("_gid").is_in(self.rejected.implode()))
+        loaded = kept.drop(HELPER_COLUMNS, strict=False).collect(engine="streaming")
         return loaded if self.past_day is None else _as_it_was(loaded, self.entity, self.past_day)
 
 
@@ -82,6 +87,14 @@ class EntityOutcome:
     sources: tuple[SourceOutcome, ...]
     quarantine: pl.DataFrame
     results: pl.DataFrame
+
+
+def park_outcome(outcome: EntityOutcome) -> EntityOutcome:
+    """The same outcome with each source's checked rows parked on disk until load reads them."""
+    parked = (
+        replace(s, stored=parking.park(s.stored, f"{s.source}-checked")) for s in outcome.sources
+    )
+    return replace(outcome, sources=tuple(parked))
 
 
 def _failure_reasons(
@@ -252,7 +265,7 @@ def validate_entity(
             SourceOutcome(
                 source=p.source.name,
                 entity=entity_name,
-                rows=mine,
+                stored=parking.in_memory(mine),
                 rejected=rejected,
                 rows_read=p.extract.rows_read,
                 rows_loaded=rows_loaded,

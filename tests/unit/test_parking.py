@@ -1,0 +1,62 @@
+"""Frames parked on disk between steps read back as they were; their files go with their owner."""
+
+from __future__ import annotations
+
+import gc
+from datetime import datetime
+
+import polars as pl
+from polars.testing import assert_frame_equal
+
+from funnel import parking
+from funnel.extract import REJECT_SCHEMA, Extract, original_rows, spill
+
+FRAME = pl.DataFrame(
+    {
+        "_rid": [0, 1, 2, 3],
+        "name": ["Ada", None, "Ünal", "x" * 40],  # inline, null, non-ASCII and long strings
+        "amount": [1.5, None, 3.0, -2.25],
+        "at": [datetime(2026, 1, 1, 9), None, datetime(1600, 1, 1), datetime(2026, 12, 31)],
+        "tags": [["a"], [], None, ["b", "c"]],
+    }
+)
+
+
+def test_a_parked_frame_reads_back_equal_and_its_file_goes_with_it() -> None:
+    stored = parking.park(parking.in_memory(FRAME), "test")
+    assert stored.parked and stored.height == 4
+    path = stored.path
+    assert path is not None and path.exists()
+    assert_frame_equal(stored.read(), FRAME)
+    kept = stored.scan().filter(pl.col("amount") > 0).select("_rid", "name").collect()
+    assert kept.to_dicts() == [{"_rid": 0, "name": "Ada"}, {"_rid": 2, "name": "Ünal"}]
+    assert parking.park(stored, "again") is stored  # parked once
+    del stored
+    gc.collect()
+    assert not path.exists()
+
+
+def test_an_in_memory_frame_is_read_as_it_is() -> None:
+    stored = parking.in_memory(FRAME)
+    assert not stored.parked and stored.read() is FRAME
+    assert_frame_equal(stored.scan().collect(), FRAME)
+
+
+def test_original_rows_of_a_spilled_extract_equal_those_kept_in_memory() -> None:
+    text = FRAME.select(
+        "_rid",
+        pl.col("name"),
+        pl.col("amount").cast(pl.String),
+        pl.lit("f.csv").alias("_file"),
+        (pl.col("_rid") + 2).alias("_line"),
+    )
+    extract = Extract("s", text, pl.DataFrame(schema=REJECT_SCHEMA), ("f.csv",))
+    spilled = spill(extract)
+    assert spilled.spilled is not None and spilled.rows.columns == ["_rid", "_file", "_line"]
+    rids = pl.Series([3, 1], dtype=pl.Int64)
+    from_disk = original_rows(spilled, rids).sort("_rid")
+    assert_frame_equal(from_disk, original_rows(extract, rids).sort("_rid"))
+    assert from_disk.to_dicts() == [
+        {"_rid": 1, "original_row": '{"name":null,"amount":null}'},
+        {"_rid": 3, "original_row": '{"name":"' + "x" * 40 + '","amount":"-2.25"}'},
+    ]

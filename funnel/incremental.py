@@ -303,10 +303,10 @@ def newly_loaded(outcome: SourceOutcome, extract: Extract) -> pl.DataFrame:
     rows = outcome.stored.scan()  # parked: reads these few columns only
     columns = rows.collect_schema().names()
     loaded = (
-        rows.filter(~pl.col("_gid").is_in(outcome.rejected.implode()))
+        rows.filter(~pl.col("_rid").is_in(outcome.rejected.implode()))
         .select(
             "_rid",
-            pl.col("_gid").is_in(outcome.warned.implode()).alias("warned"),
+            pl.col("_rid").is_in(outcome.warned.implode()).alias("warned"),
             _as_of_bound(columns, outcome.entity, outcome.past_day).alias("as_of_bound"),
         )
         .collect()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 import polars as pl
@@ -44,7 +44,6 @@ RESULT_SCHEMA = pl.Schema(
         "passed": pl.Boolean,
     }
 )
-HELPER_COLUMNS = ("_gid", "_part", "_ref", "_stage_ok")
 
 
 @dataclass(frozen=True)
@@ -53,10 +52,10 @@ class SourceOutcome:
 
     source: str
     entity: str
-    #: The source's rows after hygiene (with `_gid`), in memory or parked on disk until load
-    #: reads them (`park`); `loaded` is them less `rejected`.
+    #: The source's rows after hygiene (its CleanSource's: in memory, or parked on disk until
+    #: load reads them); `loaded` is them less `rejected`.
     stored: parking.Stored
-    #: `_gid` of the rows quarantined by a check.
+    #: `_rid` of the rows quarantined by a check.
     rejected: pl.Series
     rows_read: int
     rows_loaded: int
@@ -66,8 +65,8 @@ class SourceOutcome:
     blocking: tuple[str, ...]
     #: A past day: later dates of loaded rows are blanked as of it (see _as_it_was).
     past_day: date | None = None
-    #: `_gid` of the rows that failed a warn check.
-    warned: pl.Series = field(default_factory=lambda: pl.Series("_gid", [], dtype=pl.Int64))
+    #: `_rid` of the rows that failed a warn check.
+    warned: pl.Series = field(default_factory=lambda: pl.Series("_rid", [], dtype=pl.Int64))
 
     @property
     def rows(self) -> pl.DataFrame:
@@ -77,8 +76,8 @@ class SourceOutcome:
     def loaded(self) -> pl.DataFrame:
         """The rows that load, built when asked: holding a copy of every source's loaded rows
         beside their cleaned rows would double the run's memory."""
-        kept = self.stored.scan().filter(~pl.col("_gid").is_in(self.rejected.implode()))
-        loaded = kept.drop(HELPER_COLUMNS, strict=False).collect(engine="streaming")
+        kept = self.stored.scan().filter(~pl.col("_rid").is_in(self.rejected.implode()))
+        loaded = kept.collect(engine="streaming")
         return loaded if self.past_day is None else _as_it_was(loaded, self.entity, self.past_day)
 
 
@@ -87,14 +86,6 @@ class EntityOutcome:
     sources: tuple[SourceOutcome, ...]
     quarantine: pl.DataFrame
     results: pl.DataFrame
-
-
-def park_outcome(outcome: EntityOutcome) -> EntityOutcome:
-    """The same outcome with each source's checked rows parked on disk until load reads them."""
-    parked = (
-        replace(s, stored=parking.park(s.stored, f"{s.source}-checked")) for s in outcome.sources
-    )
-    return replace(outcome, sources=tuple(parked))
 
 
 def _failure_reasons(
@@ -249,10 +240,16 @@ def validate_entity(
         errs = errors.filter(pl.col("_part") == i)
         mine_reasons = reasons.filter(pl.col("_part") == i)
         quarantine = _quarantine(p, errs, entity.id_field)
-        rejected = errs.get_column("_gid")
+        rejected = errs.get_column("_rid")
         # an incremental run: the carried rows of the export stay loaded as they were
         rows_loaded = mine.height - rejected.len() + p.extract.carried
-        warned = mine_reasons.filter(pl.col("severity") == "warn").get_column("_gid").unique()
+        warned = (
+            mine_reasons.filter(pl.col("severity") == "warn")
+            .select("_gid")
+            .unique()
+            .join(mine.select("_gid", "_rid"), on="_gid")
+            .get_column("_rid")
+        )
         if p.extract.rows_read != rows_loaded + quarantine.height:
             raise AssertionError(
                 f"{p.source.name}: rows read {p.extract.rows_read} != loaded {rows_loaded}"
@@ -265,7 +262,7 @@ def validate_entity(
             SourceOutcome(
                 source=p.source.name,
                 entity=entity_name,
-                stored=parking.in_memory(mine),
+                stored=p.stored,
                 rejected=rejected,
                 rows_read=p.extract.rows_read,
                 rows_loaded=rows_loaded,

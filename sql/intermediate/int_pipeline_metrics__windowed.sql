@@ -1,7 +1,7 @@
 -- int_pipeline_metrics__windowed: the won/lost, deal-size, cycle and open-pipeline metrics for
 -- every day of the spine and every window, for all owners together and for each owner.
 -- grain: (is_total, owner_key, day, window_name); owner_key is '' on the is_total rows
--- inputs: int_day_spine, int_opportunities__enriched, stg_stage_history, int_stages__ranked
+-- inputs: int_day_spine, int_opportunities__enriched, stg_stage_history, int_stages__ranked, int_windows
 -- decisions:
 --   Windows: '30d', '90d', '365d' = the trailing N days ending on day inclusive; 'all' = every
 --   day up to and including day. Per-day sums are rolled with range frames (no day x record join).
@@ -66,13 +66,7 @@ stages as (
 
 windows as (
 
-    select * from (
-        values
-            ('30d', 30),
-            ('90d', 90),
-            ('365d', 365),
-            ('all', null)
-    ) as t (window_name, window_days)
+    select * from int_windows
 
 ),
 

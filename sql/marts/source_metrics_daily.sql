@@ -1,6 +1,6 @@
 -- source_metrics_daily: lead volume and outcome by lead source, per day and window.
 -- grain: (day, window, source)
--- inputs: int_day_spine, stg_leads, lead_qualification, opportunities
+-- inputs: int_day_spine, stg_leads, lead_qualification, opportunities, int_windows
 -- decisions:
 --   Over the leads created in the window ('30d', '90d', '365d' trailing days ending on day,
 --   'all' up to and including day): leads; qualified (lead_qualification.status = 'qualified');
@@ -30,13 +30,7 @@ bounds as (
 
 windows as (
 
-    select * from (
-        values
-            ('30d', 30),
-            ('90d', 90),
-            ('365d', 365),
-            ('all', null)
-    ) as t (window_name, window_days)
+    select * from int_windows
 
 ),
 

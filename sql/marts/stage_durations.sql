@@ -2,7 +2,7 @@
 -- the trailing windows ending on the as-of day.
 -- grain: (window, stage) for the 8 canonical stages and the 4 windows; day is the as-of day (a
 --   snapshot, like pipeline_forecast: earlier days live in earlier warehouses)
--- inputs: stage_transitions, int_stages__ranked
+-- inputs: stage_transitions, int_stages__ranked, int_windows
 -- decisions:
 --   Every figure counts entries (stage_transitions rows): a record that enters a stage twice
 --   counts twice. Windows as everywhere: '30d', '90d', '365d' = the trailing N days ending on the
@@ -47,13 +47,7 @@ stages as (
 
 windows as (
 
-    select * from (
-        values
-            ('30d', 30),
-            ('90d', 90),
-            ('365d', 365),
-            ('all', null)
-    ) as t (window_name, window_days)
+    select * from int_windows
 
 ),
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import os
 import re
 from datetime import date, datetime
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +35,39 @@ def _bundle() -> tuple[str, dict[str, str]]:
         "vega_embed_version": vl_convert.get_vega_embed_version(),
         "vegalite_version": VL_VERSION.removeprefix("v").replace("_", "."),
     }
-    # the stub says `snippet` is required; at run time it defaults to the globals we use
-    bundle = vl_convert.javascript_bundle(vl_version=VL_VERSION)  # type: ignore[call-arg]
+    bundle = _cached_bundle(bundle_cache_dir(), version("vl-convert-python"))
     # `</script` inside the bundle would end the inline script early (`<\/` reads the same in
     # JS strings and regular expressions)
     return re.sub(r"</(script)", r"<\\/\1", bundle, flags=re.IGNORECASE), versions
+
+
+def bundle_cache_dir() -> Path:
+    """Where the script bundle is kept between runs: $FUNNEL_CACHE_DIR, else funnel/ in the
+    user's cache folder ($XDG_CACHE_HOME, else ~/.cache)."""
+    if own := os.environ.get("FUNNEL_CACHE_DIR"):
+        return Path(own)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "funnel"
+
+
+def _cached_bundle(cache_dir: Path, vl_convert_version: str) -> str:
+    """vl-convert's script bundle, read from `cache_dir` when a run of this vl-convert and
+    Vega-Lite version stored it there. Building it starts vl-convert's JavaScript runtime: about
+    1.5 s of every run's report step, for the same text each time. A cache that cannot be read
+    or written is rebuilt and the bundle returned all the same."""
+    import vl_convert
+
+    path = cache_dir / f"vega-bundle-{vl_convert_version}-{VL_VERSION}.js"
+    try:
+        if stored := path.read_text(encoding="utf-8"):
+            return stored
+    except (OSError, UnicodeError):
+        pass
+    # the stub says `snippet` is required; at run time it defaults to the globals we use
+    bundle: str = vl_convert.javascript_bundle(vl_version=VL_VERSION)  # type: ignore[call-arg]
+    with contextlib.suppress(OSError):  # a read-only home: the next run builds it again
+        files.write_atomic(bundle, path)
+    return bundle
 
 
 def _spec_json(spec: dict[str, Any]) -> str:

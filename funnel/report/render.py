@@ -41,6 +41,11 @@ def _bundle() -> tuple[str, dict[str, str]]:
     return re.sub(r"</(script)", r"<\\/\1", bundle, flags=re.IGNORECASE), versions
 
 
+def warm_bundle_cache() -> None:
+    """Build and store the script bundle now, if no earlier run has (see `_cached_bundle`)."""
+    _bundle()
+
+
 def bundle_cache_dir() -> Path:
     """Where the script bundle is kept between runs: $FUNNEL_CACHE_DIR, else funnel/ in the
     user's cache folder ($XDG_CACHE_HOME, else ~/.cache)."""

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-import pyarrow as pa
 
 from funnel import parking
 from funnel.config import FunnelConfig, SourceConfig
@@ -189,13 +188,8 @@ def original_rows(extract: Extract, rids: pl.Series) -> pl.DataFrame:
 
     A spilled source's file is memory-mapped and only the picked rows are copied out, so picking
     a few quarantined rows does not read the whole text back (500 MB for 2M activities)."""
-    if extract.spilled is None:
-        return _as_json(extract.rows.filter(pl.col("_rid").is_in(rids.implode())))
-    with pa.memory_map(str(extract.spilled)) as mapped:
-        # zero-copy over the mapped file: the filter reads `_rid` and the picked rows' pages
-        table = pl.from_arrow(pa.ipc.open_file(mapped).read_all(), rechunk=False)
-        assert isinstance(table, pl.DataFrame)
-        return _as_json(table.filter(pl.col("_rid").is_in(rids.implode())))
+    text = parking.mapped(extract.spilled) if extract.spilled else extract.rows
+    return _as_json(text.filter(pl.col("_rid").is_in(rids.implode())))
 
 
 def _as_json(rows: pl.DataFrame) -> pl.DataFrame:

@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 
 
 def write_temp(frame: pl.DataFrame, label: str) -> Path:
@@ -46,6 +47,8 @@ class Stored:
     height: int = 0
 
     def read(self) -> pl.DataFrame:
+        """The rows; a parked frame's read back into memory (not mapped: a step that reads
+        every row would hold the file's pages and its own copy at once)."""
         return self.frame if self.frame is not None else self.scan().collect()
 
     def scan(self) -> pl.LazyFrame:
@@ -58,6 +61,15 @@ class Stored:
     @property
     def parked(self) -> bool:
         return self.path is not None
+
+
+def mapped(path: Path) -> pl.DataFrame:
+    """An Arrow IPC file's rows over its memory map, for a step that picks a few rows: it reads
+    only their pages (the buffers keep the map open)."""
+    table = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
+    frame = pl.from_arrow(table, rechunk=False)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 def in_memory(frame: pl.DataFrame) -> Stored:

@@ -42,11 +42,6 @@ _COLUMNS = (
     " is_open, created_at, closed_at, updated_at"
 )
 
-#: DuckDB's memory for APPEND_SQL beyond what the load transaction holds (it spills past that).
-#: At 1M leads the comparison takes about 0.9 GB unbounded; 512 MB keeps the run under 2 GB at
-#: the cost of a few tenths of a second of spilling.
-APPEND_MEMORY = "512MB"
-
 APPEND_SQL = f"""
 insert into state_snapshots
 with

@@ -91,6 +91,12 @@ def open_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
+#: DuckDB's memory for each part of the load beyond what the load transaction already holds
+#: (it spills past that): the inserts, then the snapshot comparison (about 0.9 GB at 1M leads
+#: unbounded).
+LOAD_MEMORY = "512MB"
+
+
 def limit_memory_growth(con: duckdb.DuckDBPyConnection, allowance: str) -> None:
     """Let DuckDB use `allowance` (a size such as "1GB") beyond what it holds now, spilling to
     disk past that. What it holds stays allowed: a load transaction's updates cannot spill."""
@@ -256,30 +262,6 @@ def load_rows(
             entity = ENTITIES[s.entity]
             table = raw_table_name(entity.name)
             lineage = [c for c in LINEAGE_COLUMNS if c != "stage_label" or entity.has_stage]
-            loaded = s.loaded
-            hashes = (
-                loaded.select("_rid").join(
-                    row_hashes[s.source], on="_rid", how="left", maintain_order="left"
-                )
-                if s.source in row_hashes
-                else None
-            )
-            # Handed to DuckDB as Arrow once (string views, no copy of the text): DuckDB would
-            # otherwise convert the polars frame itself, once per time the query looks at it.
-            rows = loaded.select(
-                *entity.fields,
-                *(["stage_label"] if entity.has_stage else []),
-                pl.lit(s.source).alias("source_system"),
-                pl.col("_file").alias("source_file"),
-                pl.col("_line").alias("source_line"),
-                pl.lit(run_id).alias("run_id"),
-                (
-                    pl.lit(hashes.get_column("_hash"))
-                    if hashes is not None
-                    else pl.lit(None, pl.UInt64)
-                ).alias(ROW_HASH_COLUMN),
-            ).to_arrow(compat_level=pl.CompatLevel.newest())
-            del loaded
             if s.source in carried:
                 pass  # its rows that do not stay are gone already
             elif s.source in incremental:
@@ -291,5 +273,30 @@ def load_rows(
             else:
                 con.execute(f"delete from {table} where source_system = ?", [s.source])
             cols = ", ".join([*entity.fields, *lineage, ROW_HASH_COLUMN])
-            con.execute(f"insert into {table} ({cols}) select {cols} from rows")
-            del rows  # before the next source's rows are built
+            for loaded in s.loaded():
+                hashes = (
+                    loaded.select("_rid").join(
+                        row_hashes[s.source], on="_rid", how="left", maintain_order="left"
+                    )
+                    if s.source in row_hashes
+                    else None
+                )
+                # Handed to DuckDB as Arrow once (string views, no copy of the text): DuckDB
+                # would otherwise convert the polars frame itself, once per time the query
+                # looks at it.
+                rows = loaded.select(
+                    *entity.fields,
+                    *(["stage_label"] if entity.has_stage else []),
+                    pl.lit(s.source).alias("source_system"),
+                    pl.col("_file").alias("source_file"),
+                    pl.col("_line").alias("source_line"),
+                    pl.lit(run_id).alias("run_id"),
+                    (
+                        pl.lit(hashes.get_column("_hash"))
+                        if hashes is not None
+                        else pl.lit(None, pl.UInt64)
+                    ).alias(ROW_HASH_COLUMN),
+                ).to_arrow(compat_level=pl.CompatLevel.newest())
+                del loaded
+                con.execute(f"insert into {table} ({cols}) select {cols} from rows")
+                del rows  # before the next slice is read

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -72,13 +73,15 @@ class SourceOutcome:
     def rows(self) -> pl.DataFrame:
         return self.stored.read()
 
-    @property
-    def loaded(self) -> pl.DataFrame:
-        """The rows that load, built when asked: holding a copy of every source's loaded rows
-        beside their cleaned rows would double the run's memory."""
-        kept = self.stored.scan().filter(~pl.col("_rid").is_in(self.rejected.implode()))
-        loaded = kept.collect(engine="streaming")
-        return loaded if self.past_day is None else _as_it_was(loaded, self.entity, self.past_day)
+    def loaded(self, rows_per_batch: int = 500_000) -> Iterator[pl.DataFrame]:
+        """The rows that load, built when asked and a slice of the source's rows at a time
+        (a parked source's slices read back one by one), at least one batch even when empty:
+        the load holds one slice in memory, not a copy of the source's rows."""
+        rejected = self.rejected.implode()
+        for start in range(0, max(self.stored.height, 1), rows_per_batch):
+            part = self.stored.scan().slice(start, rows_per_batch)
+            kept = part.filter(~pl.col("_rid").is_in(rejected)).collect()
+            yield kept if self.past_day is None else _as_it_was(kept, self.entity, self.past_day)
 
 
 @dataclass(frozen=True)

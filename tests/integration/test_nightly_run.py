@@ -12,6 +12,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from prefect.events.clients import AssertingPassthroughEventsClient
+from prefect.events.worker import EventsWorker
+from prefect.testing.fixtures import asserting_and_emitting_events_worker  # noqa: F401
 
 from flows.nightly import nightly
 from funnel.errors import DataQualityError
@@ -164,3 +167,20 @@ def test_a_reader_holding_the_file_open_never_blocks_a_run(project: Path) -> Non
     out, _ = reader.communicate("go\n", timeout=30)
     assert out.strip() == "2026-10-30"  # a consistent old version for the open reader
     assert _query(wh, "select max(day) from funnel_daily") == [(AS_OF,)]
+
+
+@pytest.mark.usefixtures("asserting_and_emitting_events_worker")
+def test_the_run_announces_itself_before_its_first_task(project: Path) -> None:
+    # Prefect's own recording events client (its test fixture): events still reach the server
+    summary = nightly(config_path=str(project / "funnel.toml"), as_of=AS_OF)
+    EventsWorker.instance().drain()
+    client = AssertingPassthroughEventsClient.last  # this test's worker's
+    assert client is not None
+    events = client.events
+    names = [e.event for e in events]
+    started = [e for e in events if e.event == "funnel.run.started"]
+    assert len(started) == 1
+    assert started[0].resource.id == f"funnel.run.{summary.run_id}"
+    assert started[0].resource["funnel.as-of"] == str(AS_OF)
+    first_task = next(i for i, n in enumerate(names) if n.startswith("prefect.task-run."))
+    assert names.index("funnel.run.started") < first_task

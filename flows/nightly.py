@@ -118,8 +118,6 @@ def load(
         for name, carry in carries.items():
             if carry.mode == "incremental":
                 incremental.apply_carry(con, by_source[name].source, carry)
-        # what the inserts write goes to the file rather than stay in DuckDB's memory
-        state.limit_memory_growth(con, state.LOAD_MEMORY)
         state.load_rows(
             con,
             run_id,

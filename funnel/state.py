@@ -91,9 +91,8 @@ def open_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-#: DuckDB's memory for each part of the load beyond what the load transaction already holds
-#: (it spills past that): the inserts, then the snapshot comparison (about 0.9 GB at 1M leads
-#: unbounded).
+#: DuckDB's memory for the load's snapshot comparison beyond what the load transaction already
+#: holds (it spills past that; unbounded it takes about 0.9 GB at 1M leads).
 LOAD_MEMORY = "512MB"
 
 

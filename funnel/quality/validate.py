@@ -73,7 +73,7 @@ class SourceOutcome:
     def rows(self) -> pl.DataFrame:
         return self.stored.read()
 
-    def loaded(self, rows_per_batch: int = 500_000) -> Iterator[pl.DataFrame]:
+    def loaded(self, rows_per_batch: int = 1_000_000) -> Iterator[pl.DataFrame]:
         """The rows that load, built when asked and a slice of the source's rows at a time
         (a parked source's slices read back one by one), at least one batch even when empty:
         the load holds one slice in memory, not a copy of the source's rows."""

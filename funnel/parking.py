@@ -1,10 +1,10 @@
 """Frames that wait on disk between two steps of a run, so one source's rows are in memory at a
 time (at 1M leads the four sources' cleaned rows are 1.3 GB, their text 1.5 GB).
 
-A parked frame is an uncompressed Arrow IPC file in the temporary folder: written and read back
-at disk speed, and read memory-mapped, so a step that picks a few rows touches little more than
-their pages (LZ4 took twice as long both ways). The file is removed when its owner is
-garbage-collected, or at exit.
+A parked frame is an uncompressed Arrow IPC file in the temporary folder, written and read back
+at disk speed (LZ4 took twice as long both ways); a step that picks a few rows maps the file
+instead (`mapped`) and touches little more than their pages. The file is removed when its owner
+is garbage-collected, or at exit.
 """
 
 from __future__ import annotations

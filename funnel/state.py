@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -91,22 +90,17 @@ def open_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-#: DuckDB's memory for the load's snapshot comparison beyond what the load transaction already
-#: holds (it spills past that; unbounded it takes about 0.9 GB at 1M leads).
-LOAD_MEMORY = "512MB"
+#: DuckDB's memory, in bytes, for the load's snapshot comparison beyond what the load
+#: transaction already holds (it spills past that; unbounded it takes about 0.9 GB at 1M leads).
+LOAD_MEMORY = 512 * 2**20
 
 
-def limit_memory_growth(con: duckdb.DuckDBPyConnection, allowance: str) -> None:
-    """Let DuckDB use `allowance` (a size such as "1GB") beyond what it holds now, spilling to
-    disk past that. What it holds stays allowed: a load transaction's updates cannot spill."""
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT])(i?)B", allowance.strip())
-    if match is None:
-        raise ValueError(f"not a memory size: {allowance!r}")
-    number, unit, binary = match.groups()
-    extra = float(number) * (1024 if binary else 1000) ** ("KMGT".index(unit) + 1)
+def limit_memory_growth(con: duckdb.DuckDBPyConnection, allowance: int) -> None:
+    """Let DuckDB use `allowance` bytes beyond what it holds now, spilling to disk past that.
+    What it holds stays allowed: a load transaction's updates cannot spill."""
     row = con.execute("select coalesce(sum(memory_usage_bytes), 0) from duckdb_memory()").fetchone()
     used = int(row[0]) if row else 0
-    con.execute(f"set memory_limit = '{used + int(extra)}B'")
+    con.execute(f"set memory_limit = '{used + allowance}B'")
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, as_of: date) -> None:

@@ -8,10 +8,12 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 
 install: .venv/.installed
 
-.venv/.installed: pyproject.toml uv.lock
+# Bytecode is compiled at install: PYTHONDONTWRITEBYTECODE (set on our machines) otherwise makes
+# every process compile each module it imports again (great-expectations: 6.3 s instead of 3.4 s).
+.venv/.installed: pyproject.toml uv.lock Makefile
 	test -x $(PY) || python3 -m venv .venv
 	$(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.9
-	$(UV) sync --frozen --python $(PY)
+	$(UV) sync --frozen --compile-bytecode --python $(PY)
 	touch $@
 
 ## run: the nightly job on the bundled sample export (funnel.toml -> data/warehouse/funnel.duckdb)

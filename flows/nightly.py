@@ -10,12 +10,15 @@ from collections import defaultdict
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any, cast
 from uuid import uuid4
 
 import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 from prefect.events import emit_event
+from prefect.futures import PrefectFuture
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from funnel import (
     alerts,
@@ -73,29 +76,26 @@ def clean(
     return clean_source(config, source, narrowed, rows.probability_scale), carry
 
 
-@task(cache_policy=NONE)
+@task(cache_policy=NONE, task_run_name="validate-{entity}")
 def validate(
-    config: FunnelConfig,
-    run_id: str,
-    as_of: date,
-    cleaned: list[CleanSource],
-    modes: dict[str, str],
-) -> list[EntityOutcome]:
-    """Run each entity's suite over its sources; log results and quarantine; gate the run."""
+    config: FunnelConfig, entity: str, as_of: date, parts: list[CleanSource]
+) -> EntityOutcome:
+    """Run one entity's suite over all its sources; split its rows into loaded and quarantined."""
+    progress.step(f"validate {entity}")
     past_day = as_of < config.today()  # a backfill: rows born after the day are deferred
-    by_entity: dict[str, list[CleanSource]] = defaultdict(list)
-    for c in cleaned:
-        by_entity[c.source.entity].append(c)
-    outcomes = []
-    for entity, parts in by_entity.items():
-        progress.step(f"validate {entity}")
-        outcomes.append(validate_entity(entity, parts, as_of, config.validation, past_day))
+    return validate_entity(entity, parts, as_of, config.validation, past_day)
+
+
+@task(cache_policy=NONE)
+def gate(
+    config: FunnelConfig, run_id: str, outcomes: list[EntityOutcome], modes: dict[str, str]
+) -> None:
+    """Log every entity's check results and quarantine; fail the run if a source blocks it."""
     with state.open_state(config.state_path) as con:
         state.record_quality(con, run_id, outcomes, modes)
     blocking = [b for o in outcomes for s in o.sources for b in s.blocking]
     if blocking:
         raise DataQualityError("blocking data-quality gate failed:\n  " + "\n  ".join(blocking))
-    return outcomes
 
 
 @task(cache_policy=NONE)
@@ -205,7 +205,12 @@ def new_run_id(as_of: date) -> str:
     return f"{as_of:%Y%m%d}-{datetime.now():%H%M%S}-{uuid4().hex[:6]}"
 
 
-@flow(name="funnel-nightly", log_prints=True)
+#: One worker thread: each entity is validated (great-expectations and pandas, mostly holding the
+#: GIL) while the flow reads and cleans the next one (DuckDB and polars, mostly not holding it).
+CHECKER = cast("TaskRunner[PrefectFuture[Any]]", ThreadPoolTaskRunner(max_workers=1))
+
+
+@flow(name="funnel-nightly", log_prints=True, task_runner=CHECKER)
 def nightly(config_path: str, as_of: date | None = None, full: bool = False) -> RunSummary:
     """One nightly run. Raises ConfigError (exit 2), DataQualityError (3) or FunnelError (1).
 
@@ -228,9 +233,15 @@ def nightly(config_path: str, as_of: date | None = None, full: bool = False) -> 
         carries: dict[str, incremental.Carry] = {}
         fingerprints: dict[str, str] = {}
         modes: dict[str, str] = {}
+        checking: list[PrefectFuture[EntityOutcome]] = []
         for group in _by_entity(config.sources):
-            cleaned += _extract_and_clean(config, group, day, full, carries, fingerprints, modes)
-        outcomes = validate(config, run_id, day, cleaned, modes)
+            parts = _extract_and_clean(config, group, day, full, carries, fingerprints, modes)
+            cleaned += parts
+            # checked in the flow's one worker thread while the next entity is read and cleaned
+            checking.append(validate.submit(config, group[0].entity, day, parts))
+            del parts
+        outcomes = [c.result() for c in checking]
+        gate(config, run_id, outcomes, modes)
         load(config, run_id, day, outcomes, cleaned, carries, fingerprints)
         checked = RunSummary.of(run_id, day, "published", outcomes, [])
         del cleaned, outcomes, carries  # loaded: free the frames before the models run

@@ -60,3 +60,30 @@ def test_rebuild_without_stored_state_exits_2(tmp_path: Path) -> None:
     result = _funnel("rebuild", cwd=tmp_path)
     assert result.returncode == 2
     assert "funnel.state.duckdb does not exist" in result.stderr
+
+
+def test_the_script_exits_as_sys_exit_would_less_the_teardown() -> None:
+    """main() ends with os._exit: atexit handlers, non-daemon threads and buffered output must
+    still be seen to, and the status be sys.exit's."""
+    script = (
+        "import atexit, sys, threading, time\n"
+        "from funnel.cli import _exit_now\n"
+        "atexit.register(lambda: print('atexit ran', flush=False))\n"
+        "threading.Thread(target=lambda: (time.sleep(0.3), print('thread done'))).start()\n"
+        "print('buffered', end=' ')\n"
+        "sys.stderr.write('on stderr')\n"
+        "_exit_now({code})\n"
+    )
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
+    for code, status in (("3", 3), ("None", 0), ("'bad input'", 1)):
+        result = subprocess.run(
+            [sys.executable, "-c", script.format(code=code)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+        assert result.returncode == status
+        assert result.stdout == "buffered thread done\natexit ran\n"
+        expected_err = "on stderr" + ("bad input\n" if status == 1 else "")
+        assert result.stderr == expected_err

@@ -124,7 +124,6 @@ def load(
             outcomes,
             [s.name for s in config.sources],
             {c.source.name: record_ids(c) for c in cleaned if c.extract.incremental},
-            row_hashes={n: by_source[n].extract.rows.select("_rid", "_hash") for n in carries},
             carried=[n for n, c in carries.items() if c.mode == "incremental"],
         )
         for outcome in outcomes:

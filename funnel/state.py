@@ -228,7 +228,6 @@ def load_rows(
     outcomes: Iterable[EntityOutcome],
     configured_sources: Iterable[str],
     incremental: Mapping[str, Sequence[str]] | None = None,
-    row_hashes: Mapping[str, pl.DataFrame] | None = None,
     carried: Collection[str] = (),
 ) -> None:
     """Replace each source's rows in its raw table with this run's rows.
@@ -238,11 +237,10 @@ def load_rows(
     `incremental` (an API pull of changes only) keeps its other rows: only the rows of the
     records it pulled (ids given) are replaced. A source named in `carried` (an incremental run
     of a file source) had its rows that do not stay deleted already (funnel.incremental): its
-    loaded rows are added. `row_hashes` (source -> `_rid`, `_hash`) gives file sources' rows
-    their `source_row_hash`.
+    loaded rows are added. A file source's rows carry their `_hash` (funnel.incremental) into
+    `source_row_hash`; other sources' rows have none.
     """
     incremental = incremental or {}
-    row_hashes = row_hashes or {}
     keep = list(configured_sources)
     con.execute("delete from state_watermarks where not list_contains(?, source)", [keep])
     for entity in ENTITIES.values():
@@ -267,13 +265,7 @@ def load_rows(
                 con.execute(f"delete from {table} where source_system = ?", [s.source])
             cols = ", ".join([*entity.fields, *lineage, ROW_HASH_COLUMN])
             for loaded in s.loaded():
-                hashes = (
-                    loaded.select("_rid").join(
-                        row_hashes[s.source], on="_rid", how="left", maintain_order="left"
-                    )
-                    if s.source in row_hashes
-                    else None
-                )
+                row_hash = pl.col("_hash") if "_hash" in loaded.columns else pl.lit(None)
                 # Handed to DuckDB as Arrow once (string views, no copy of the text): DuckDB
                 # would otherwise convert the polars frame itself, once per time the query
                 # looks at it.
@@ -284,11 +276,7 @@ def load_rows(
                     pl.col("_file").alias("source_file"),
                     pl.col("_line").alias("source_line"),
                     pl.lit(run_id).alias("run_id"),
-                    (
-                        pl.lit(hashes.get_column("_hash"))
-                        if hashes is not None
-                        else pl.lit(None, pl.UInt64)
-                    ).alias(ROW_HASH_COLUMN),
+                    row_hash.cast(pl.UInt64).alias(ROW_HASH_COLUMN),
                 ).to_arrow(compat_level=pl.CompatLevel.newest())
                 del loaded
                 con.execute(f"insert into {table} ({cols}) select {cols} from rows")

@@ -11,6 +11,9 @@ from funnel.schema import Entity
 
 #: Lineage columns the extract step adds to every frame: row id, file and line.
 LINEAGE = ("_rid", "_file", "_line")
+#: Columns kept when the extract has them: a file source's row hash (funnel.incremental),
+#: stored with each loaded row.
+CARRIED = ("_hash",)
 
 
 @dataclass(frozen=True)
@@ -66,5 +69,6 @@ def to_canonical(
     missing = [f for f in entity.required if f not in provided]
     if entity.one_of and not any(f in provided for f in entity.one_of):
         missing.append(" or ".join(entity.one_of))
-    out = frame.select(*[pl.col(c) for c in LINEAGE], *exprs)
+    carried = [c for c in CARRIED if c in frame.columns]
+    out = frame.select(*[pl.col(c) for c in (*LINEAGE, *carried)], *exprs)
     return Mapped(out, tuple(absent), tuple(missing))

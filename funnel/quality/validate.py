@@ -210,7 +210,7 @@ def validate_entity(
     rows = with_helper_columns(
         pl.concat(
             [p.rows.with_columns(pl.lit(i, pl.Int32).alias("_part")) for i, p in enumerate(parts)],
-            how="vertical_relaxed",
+            how="diagonal_relaxed",  # a file source's rows have a `_hash`, an API source's not
             rechunk=False,
         )
         .with_row_index("_gid")

@@ -69,7 +69,7 @@ class SourceOutcome:
     #: `_rid` of the rows that failed a warn check.
     warned: pl.Series = field(default_factory=lambda: pl.Series("_rid", [], dtype=pl.Int64))
 
-    def loaded(self, rows_per_batch: int = 1_000_000) -> Iterator[pl.DataFrame]:
+    def loaded(self, rows_per_batch: int = 500_000) -> Iterator[pl.DataFrame]:
         """The rows that load, built when asked and a slice of the source's rows at a time
         (a parked source's slices read back one by one), at least one batch even when empty:
         the load holds one slice in memory, not a copy of the source's rows."""

@@ -55,6 +55,8 @@ class Measured:
     rows: int
     steps: dict[str, float] = field(default_factory=dict)
     killed: bool = False
+    #: Why the run failed, when it may fail (the baseline under a memory cap); "" when it ran.
+    failure: str = ""
 
     @property
     def rows_per_s(self) -> float:
@@ -154,13 +156,18 @@ class Child:
     stdout: str
     #: Killed by the watchdog for going over --max-rss-mb.
     killed: bool = False
+    #: The last line of its stderr, when it failed and was allowed to (`may_fail`).
+    error: str = ""
 
 
-def run_child(cmd: list[str], env: dict[str, str], max_rss_mb: float = 0) -> Child:
+def run_child(
+    cmd: list[str], env: dict[str, str], max_rss_mb: float = 0, may_fail: bool = False
+) -> Child:
     """Run a child and read its own peak RSS with wait4 (not the maximum over all children).
 
     With `max_rss_mb`, a watchdog kills the child once its resident set goes above it (a 10M
     run must not take the machine down); the child is then reported as killed, not failed.
+    A child that fails raises SystemExit, unless it `may_fail`: then its error is reported.
     """
     started = time.perf_counter()
     killed = False
@@ -180,7 +187,11 @@ def run_child(cmd: list[str], env: dict[str, str], max_rss_mb: float = 0) -> Chi
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     if proc.returncode != 0 and not killed:
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{stdout}\n{stderr}")
+        if not may_fail:
+            raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{stdout}\n{stderr}")
+        lines = [line for line in stderr.splitlines() if line.strip()]
+        error = lines[-1] if lines else f"exit status {proc.returncode}"
+        return Child(seconds, usage.ru_maxrss / 1024, stdout, error=error)
     return Child(seconds, usage.ru_maxrss / 1024, stdout, killed)
 
 
@@ -376,10 +387,22 @@ def main(argv: list[str] | None = None) -> int:
         if args.max_rss_mb:  # under a cap the baseline spills to disk rather than be killed
             plan["memory_limit"] = f"{int(args.max_rss_mb * 0.6)}MB"
         spec.write_text(json.dumps(plan))
+        # under a cap the baseline's DuckDB may run out of memory where it cannot spill: its
+        # row then says so and the funnel runs are still measured
         child = run_child(
-            [sys.executable, str(ROOT / "bench" / "baseline.py"), str(spec)], env, args.max_rss_mb
+            [sys.executable, str(ROOT / "bench" / "baseline.py"), str(spec)],
+            env,
+            args.max_rss_mb,
+            may_fail=bool(args.max_rss_mb),
         )
-        baseline = Measured("baseline", child.seconds, child.peak_rss_mb, rows, killed=child.killed)
+        baseline = Measured(
+            "baseline",
+            child.seconds,
+            child.peak_rss_mb,
+            rows,
+            killed=child.killed,
+            failure=child.error,
+        )
 
         with prefect_server(env, work / "prefect-server") as api_url:
             runs = [funnel_run(config, FULL_AS_OF, env, api_url, rows, "full", args.max_rss_mb)]
@@ -410,9 +433,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def last_line(leads: int, baseline: Measured, runs: list[Measured]) -> str:
     """The one-line summary. peak_rss_mb is the funnel runs' (the baseline's is in its row);
-    the figures of a run that was killed, or never ran, are nan."""
+    the figures of a run that was killed, failed or never ran are nan."""
     nan = float("nan")
-    seconds = {m.name: (nan if m.killed else m.seconds) for m in [baseline, *runs]}
+    seconds = {m.name: (nan if m.killed or m.failure else m.seconds) for m in [baseline, *runs]}
     base = seconds["baseline"]
     full, incremental = seconds.get("full", nan), seconds.get("incremental", nan)
     peak = max(m.peak_rss_mb for m in runs)
@@ -430,6 +453,7 @@ def report(runs: list[Measured]) -> None:
     for m in runs:
         steps = " ".join(f"{k}={m.steps[k]:.2f}" for k in (*STEPS, "flow") if k in m.steps)
         note = "  KILLED over --max-rss-mb (steps it finished)" if m.killed else ""
+        note = f"  FAILED: {m.failure}" if m.failure else note
         print(
             f"{m.name:<12} {m.seconds:8.2f} {m.peak_rss_mb:8.0f} {m.rows:11,} "
             f"{m.rows_per_s:10,.0f}  {steps}{note}"

@@ -41,3 +41,14 @@ def test_the_last_line_prints_nan_for_a_killed_run_and_the_funnel_runs_peak() ->
         "leads=1000 baseline_s=10.00 full_s=20.00 incremental_s=5.00 full_vs_baseline=2.00"
         " incremental_vs_full=0.250 peak_rss_mb=900"
     )
+
+
+def test_a_child_that_may_fail_reports_its_error_and_its_figures_print_as_nan() -> None:
+    fail = "import sys\nprint('partial')\nsys.exit('Out of Memory Error: failed to pin block')\n"
+    child = run_child([sys.executable, "-c", fail], dict(os.environ), may_fail=True)
+    assert (child.killed, child.error) == (False, "Out of Memory Error: failed to pin block")
+    baseline = Measured("baseline", child.seconds, child.peak_rss_mb, 100, failure=child.error)
+    full = Measured("full", 20.0, 900.0, 100)
+    assert last_line(1000, baseline, [full]).startswith(
+        "leads=1000 baseline_s=nan full_s=20.00 incremental_s=nan full_vs_baseline=nan"
+    )

@@ -189,8 +189,10 @@ def run_child(
     if proc.returncode != 0 and not killed:
         if not may_fail:
             raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{stdout}\n{stderr}")
-        lines = [line for line in stderr.splitlines() if line.strip()]
-        error = lines[-1] if lines else f"exit status {proc.returncode}"
+        # the exception's own line (DuckDB follows it with hints), else the last line
+        lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+        errors = [line for line in lines if "Error" in line] or lines
+        error = errors[-1] if errors else f"exit status {proc.returncode}"
         return Child(seconds, usage.ru_maxrss / 1024, stdout, error=error)
     return Child(seconds, usage.ru_maxrss / 1024, stdout, killed)
 

@@ -60,6 +60,9 @@ class Measured:
 
     @property
     def rows_per_s(self) -> float:
+        """Rows read per second; nan for a run that did not finish (killed or failed)."""
+        if self.killed or self.failure:
+            return float("nan")
         return self.rows / self.seconds if self.seconds else 0.0
 
 
@@ -156,7 +159,8 @@ class Child:
     stdout: str
     #: Killed by the watchdog for going over --max-rss-mb.
     killed: bool = False
-    #: The last line of its stderr, when it failed and was allowed to (`may_fail`).
+    #: Its error (stderr's last line naming an Error, else its last line), when it failed and
+    #: was allowed to (`may_fail`).
     error: str = ""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 
@@ -52,6 +53,7 @@ def test_a_child_that_may_fail_reports_its_error_and_its_figures_print_as_nan() 
     assert not child.killed
     assert child.error == "ModelError: stage_transitions failed: Out of Memory Error"
     baseline = Measured("baseline", child.seconds, child.peak_rss_mb, 100, failure=child.error)
+    assert math.isnan(baseline.rows_per_s)
     full = Measured("full", 20.0, 900.0, 100)
     assert last_line(1000, baseline, [full]).startswith(
         "leads=1000 baseline_s=nan full_s=20.00 incremental_s=nan full_vs_baseline=nan"

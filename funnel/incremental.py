@@ -247,9 +247,8 @@ def full() -> Carry:
     return Carry("full", pl.DataFrame(schema=KEPT_SCHEMA), pl.DataFrame(schema=DROPPED_SCHEMA))
 
 
-def apply_carry(con: duckdb.DuckDBPyConnection, source: SourceConfig, carry: Carry) -> None:
-    """Delete the source's raw rows that are not carried; point the carried ones at tonight's
-    file and line. Part of the load transaction."""
+def drop_replaced(con: duckdb.DuckDBPyConnection, source: SourceConfig, carry: Carry) -> None:
+    """Delete the source's raw rows that are not carried. Part of the load transaction."""
     table = f"raw_{source.entity}"
     dropped = carry.dropped  # noqa: F841 - read by DuckDB below
     con.execute(
@@ -257,6 +256,19 @@ def apply_carry(con: duckdb.DuckDBPyConnection, source: SourceConfig, carry: Car
         " or source_row_hash in (select row_hash from dropped))",
         [source.name],
     )
+
+
+def relineage(
+    con: duckdb.DuckDBPyConnection, source: SourceConfig, carry: Carry, files: Sequence[str]
+) -> None:
+    """Point the carried raw rows at tonight's file and line (`files`: the source's files
+    tonight). Part of the load transaction.
+
+    DuckDB holds a transaction's updates in memory until it commits: when tonight's file has a
+    new name (a dated export), every carried row's file changes (0.8 GB at 1M leads). The load
+    therefore runs this last, after the snapshot comparison has freed its working memory.
+    Only carried rows match (`_hash` of a row loaded tonight is never a carried one's)."""
+    table = f"raw_{source.entity}"
     kept = carry.kept.select("_hash", "_file", "_line")  # noqa: F841 - read by DuckDB below
     where = f"{table}.source_system = ? and {table}.source_row_hash = kept._hash"
     con.execute(
@@ -264,14 +276,7 @@ def apply_carry(con: duckdb.DuckDBPyConnection, source: SourceConfig, carry: Car
         f" where {where} and {table}.source_line is distinct from kept._line",
         [source.name],
     )
-    # the file of every carried row is tonight's one file when the source had it last time too
-    files = carry.kept.get_column("_file").unique().to_list()
-    before = con.execute(
-        f"select distinct source_file from {table} where source_system = ?", [source.name]
-    ).fetchall()
-    if len(files) == 1 and [f for (f,) in before] == files:
-        return
-    if len(files) == 1:  # one file tonight: every row left of the source is carried into it
+    if len(files) == 1:  # one file tonight: every row of the source is in it
         con.execute(
             f"update {table} set source_file = ? where source_system = ?"
             " and source_file is distinct from ?",

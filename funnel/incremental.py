@@ -188,8 +188,9 @@ def fresh_rows(hashes: pl.Series, prior: pl.DataFrame) -> pl.Series:
     Only a stored hash that is unique in the store and not bound to its as-of day (see
     `_as_of_bound`) counts as loaded.
     """
-    known = prior.filter(~pl.col("row_hash").is_duplicated() & ~pl.col("as_of_bound"))
-    loaded = hashes.is_in(known.get_column("row_hash").implode())
+    stored = prior.get_column("row_hash")  # (filtering the frame would copy its keys too)
+    known = stored.filter(~stored.is_duplicated() & ~prior.get_column("as_of_bound"))
+    loaded = hashes.is_in(known.implode())
     return (~loaded | hashes.is_duplicated()).alias("_fresh")
 
 

@@ -28,7 +28,7 @@ import polars as pl
 
 from funnel.config import FunnelConfig, SourceConfig
 from funnel.connectors import effective_mapping
-from funnel.extract import Extract
+from funnel.extract import Extract, lineage
 from funnel.hygiene import HYGIENE_VERSION
 from funnel.quality.checks import BIRTH_FIELDS, EVENT_FIELDS
 from funnel.quality.validate import SourceOutcome
@@ -317,7 +317,8 @@ def newly_loaded(outcome: SourceOutcome, extract: Extract) -> pl.DataFrame:
         )
         .collect()
     )
-    new = loaded.join(extract.rows.select("_rid", "_hash", "_key"), on="_rid").select(
+    keys = lineage(extract, ["_hash", "_key"]).collect()
+    new = loaded.join(keys, on="_rid").select(
         pl.col("_hash").alias("row_hash"),
         pl.col("_key").alias("record_key"),
         "warned",

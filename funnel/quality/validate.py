@@ -104,7 +104,6 @@ def _failure_reasons(
 
 def _quarantine(p: CleanSource, errors: pl.DataFrame, id_field: str | None) -> pl.DataFrame:
     """Rows of one source set aside: CSV rejects, superseded duplicates, failed error checks."""
-    lineage = p.extract.rows.select("_rid", "_file", "_line")
     failed = errors.select("_rid", "reasons", "checks")
     superseded = p.superseded.select(
         "_rid",
@@ -116,9 +115,7 @@ def _quarantine(p: CleanSource, errors: pl.DataFrame, id_field: str | None) -> p
         pl.lit(["duplicate_superseded"]).alias("checks"),
     )
     rejected = pl.concat([superseded, failed], how="vertical_relaxed")
-    from_rows = rejected.join(lineage, on="_rid").join(
-        original_rows(p.extract, rejected.get_column("_rid")), on="_rid", how="left"
-    )
+    from_rows = rejected.join(original_rows(p.extract, rejected.get_column("_rid")), on="_rid")
     from_reader = p.extract.rejects.select(
         "_file",
         "_line",

@@ -9,7 +9,7 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from funnel import parking
-from funnel.extract import REJECT_SCHEMA, Extract, original_rows, spill
+from funnel.extract import REJECT_SCHEMA, Extract, lineage, original_rows, spill
 
 FRAME = pl.DataFrame(
     {
@@ -42,21 +42,31 @@ def test_an_in_memory_frame_is_read_as_it_is() -> None:
     assert_frame_equal(stored.scan().collect(), FRAME)
 
 
-def test_original_rows_of_a_spilled_extract_equal_those_kept_in_memory() -> None:
+def test_a_spilled_extract_keeps_only_row_ids_and_reads_the_rest_from_its_file() -> None:
     text = FRAME.select(
         "_rid",
         pl.col("name"),
         pl.col("amount").cast(pl.String),
         pl.lit("f.csv").alias("_file"),
         (pl.col("_rid") + 2).alias("_line"),
+        (pl.col("_rid") * 7).cast(pl.UInt64).alias("_hash"),
     )
     extract = Extract("s", text, pl.DataFrame(schema=REJECT_SCHEMA), ("f.csv",))
     spilled = spill(extract)
-    assert spilled.spilled is not None and spilled.rows.columns == ["_rid", "_file", "_line"]
+    assert spilled.spilled is not None and spilled.rows.columns == ["_rid"]
+    assert spilled.rows_read == extract.rows_read == FRAME.height
     rids = pl.Series([3, 1], dtype=pl.Int64)
     from_disk = original_rows(spilled, rids).sort("_rid")
     assert_frame_equal(from_disk, original_rows(extract, rids).sort("_rid"))
     assert from_disk.to_dicts() == [
-        {"_rid": 1, "original_row": '{"name":null,"amount":null}'},
-        {"_rid": 3, "original_row": '{"name":"' + "x" * 40 + '","amount":"-2.25"}'},
+        {"_rid": 1, "_file": "f.csv", "_line": 3, "original_row": '{"name":null,"amount":null}'},
+        {
+            "_rid": 3,
+            "_file": "f.csv",
+            "_line": 5,
+            "original_row": '{"name":"' + "x" * 40 + '","amount":"-2.25"}',
+        },
     ]
+    hashes = lineage(spilled, ["_hash"]).collect()
+    assert_frame_equal(hashes, lineage(extract, ["_hash"]).collect())
+    assert hashes.get_column("_hash").to_list() == [r * 7 for r in FRAME.get_column("_rid")]

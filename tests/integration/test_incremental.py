@@ -224,3 +224,55 @@ def test_a_config_change_or_an_earlier_day_runs_in_full(tmp_path: Path) -> None:
     )
     assert set(rows[0][0]) == {"full"}
     assert len(query(warehouse, "select 1 from pipeline_runs")) == runs_before + 1
+
+
+def _lineage_in_files(files: list[Path]) -> dict[str, tuple[str, int]]:
+    """Lead id (trimmed) -> (file, line) of its row, for the ids with one row in these files."""
+    where: dict[str, list[tuple[str, int]]] = {}
+    for f in files:
+        for number, line in enumerate(f.read_text(encoding="utf-8").splitlines(), start=1):
+            if number > 1:
+                where.setdefault(line.split(",", 1)[0].strip(), []).append((str(f), number))
+    return {lead: rows[0] for lead, rows in where.items() if len(rows) == 1}
+
+
+def test_carried_rows_point_at_the_file_and_line_they_are_in_tonight(tmp_path: Path) -> None:
+    """A source read from a file pattern: last night one file; tonight that file lost rows (the
+    carried rows below them move up) and a second file came with a new lead and a changed
+    copy of a lead the first file no longer has. Carried rows keep their load but point at
+    their line tonight; the rows loaded tonight point at the second file."""
+    config = copy_sample(tmp_path)
+    sample = tmp_path / "data/sample"
+    a, b = sample / "leads-a.csv", sample / "leads-b.csv"
+    (sample / "leads.csv").rename(a)
+    config.write_text(
+        config.read_text().replace('"data/sample/leads.csv"', '"data/sample/leads-*.csv"')
+    )
+    warehouse = tmp_path / WAREHOUSE / "funnel.duckdb"
+    assert nightly(config_path=str(config), as_of=D1).status == "published"
+
+    header, *rows = a.read_text(encoding="utf-8").splitlines(keepends=True)
+    gone, moved = rows[100:120], rows[100]
+    a.write_text(header + "".join(rows[:100] + rows[120:]), encoding="utf-8")
+    new = rows[0].replace(rows[0].split(",", 1)[0], "LD-00077777", 1)
+    b.write_text(header + new + moved, encoding="utf-8")
+    changed = moved.split(",", 1)[0].strip()
+    _edit_lines(b, {moved.split(",", 1)[0]: {LEAD_COLUMNS["company"]: "Moved Ltd"}}, drop=set())
+    assert nightly(config_path=str(config), as_of=D2).status == "published"
+
+    assert _run_sources(warehouse, D2)["crm_leads"][-1] == "incremental"
+    expected = _lineage_in_files([a, b])
+    loaded = {
+        str(lead): (str(f), int(line))
+        for lead, f, line in query(warehouse, "select lead_id, source_file, source_line from leads")
+    }
+    unique = {lead: at for lead, at in loaded.items() if lead in expected}
+    assert len(unique) > 1900
+    assert unique == {lead: expected[lead] for lead in unique}
+    last = rows[-1].split(",", 1)[0].strip()
+    assert loaded[last] == (str(a), len(rows) + 1 - len(gone))  # carried, 20 lines up
+    assert loaded["LD-00077777"] == (str(b), 2)
+    assert loaded[changed] == (str(b), 3)
+    assert query(warehouse, f"select company from leads where lead_id = '{changed}'") == [
+        ("Moved Ltd",)
+    ]

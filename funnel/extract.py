@@ -29,8 +29,8 @@ class Extract:
     watermark: str | None = None
     #: API sources: True when only records changed since the last watermark were pulled.
     incremental: bool = False
-    #: Once cleaned, the source's own text columns wait in this temporary Arrow file (see
-    #: `spill`) and `rows` keeps only `_rid`, `_file` and `_line`.
+    #: Once cleaned, the source's rows (text and lineage) wait in this temporary Arrow file
+    #: (see `spill`) and `rows` keeps only `_rid`.
     spilled: Path | None = None
     #: An incremental run (funnel.incremental): `rows` holds only the rows processed tonight;
     #: this many other rows of the export were loaded before as they are and stay loaded.
@@ -163,19 +163,14 @@ def extract_files(config: FunnelConfig, source: SourceConfig) -> Extract:
     )
 
 
-#: Columns about a row (not of the file): its id in the extract, file and line, and for a file
-#: source its hash, record key and whether it is fresh (funnel.incremental).
-LINEAGE = ("_rid", "_file", "_line", "_hash", "_key", "_fresh")
-
-
 def spill(extract: Extract) -> Extract:
     """The extract with its rows parked in a temporary file (funnel.parking), text and lineage
     alike; only `_rid` stays in memory.
 
-    Once a source is cleaned its rows are only needed for the few that end in quarantine and,
-    at the load, for the hashes of the rows loaded (both read from the file: `lineage`). So
-    they need not stay in memory: at 1M leads the four sources' text is 1.5 GB, and their
-    lineage 0.3 GB more for as long as the run goes on.
+    Once a source is cleaned its rows are only needed for the few that end in quarantine
+    (`original_rows`) and, at the load, for the hashes of the rows loaded (`lineage`), both
+    read from the file. So they need not stay in memory: at 1M leads the four sources' text
+    is 1.5 GB, and their lineage 0.3 GB more for as long as the run goes on.
     """
     if extract.spilled is not None:
         return extract

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from funnel import parking
 from funnel.config import FunnelConfig, SourceConfig
@@ -43,6 +44,8 @@ class Extract:
         return self.rows.height + self.rejects.height + self.carried
 
 
+#: Rows DuckDB hands over at a time while reading a CSV file.
+READ_BATCH_ROWS = 1_000_000
 REJECT_SCHEMA = pl.Schema(
     {
         "_file": pl.String,
@@ -103,6 +106,12 @@ def _record_lines(path: Path, source: SourceConfig, records: int) -> pl.Series:
     return pl.Series(starts, dtype=pl.Int64)
 
 
+def _frame(batch: pa.RecordBatch | pa.Table) -> pl.DataFrame:
+    frame = pl.from_arrow(batch)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
 def read_csv_file(path: Path, source: SourceConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
     """One CSV file as text, with DuckDB's reader; rows it cannot split go to the rejects."""
     header = _unique(read_header(path, source))
@@ -120,7 +129,10 @@ def read_csv_file(path: Path, source: SourceConfig) -> tuple[pl.DataFrame, pl.Da
                 "enc": source.encoding,
             },
         )
-        rows = rel.pl()
+        # batch by batch: materialised whole first, the rows briefly took twice their room
+        reader = rel.to_arrow_reader(READ_BATCH_ROWS)
+        frames = [_frame(b) for b in reader] or [_frame(reader.schema.empty_table())]
+        rows = pl.concat(frames, rechunk=False)
         rejects = con.sql(
             "select line, coalesce(column_name, '') as column_name, error_type, csv_line,"
             " error_message from rejects order by line"
@@ -143,7 +155,10 @@ def read_csv_file(path: Path, source: SourceConfig) -> tuple[pl.DataFrame, pl.Da
         .alias("reason"),
         pl.col("csv_line").alias("original_row"),
     )
-    return rows, reject_frame.cast(REJECT_SCHEMA)
+    # one row per line, with its first error: DuckDB reports a short line once per missing
+    # column ("Found: 2", "Found: 3", ...), which counted the line as that many rows read
+    one_per_line = reject_frame.unique(["_file", "_line"], keep="first", maintain_order=True)
+    return rows, one_per_line.cast(REJECT_SCHEMA)
 
 
 def extract_files(config: FunnelConfig, source: SourceConfig) -> Extract:
@@ -193,7 +208,10 @@ def original_rows(extract: Extract, rids: pl.Series) -> pl.DataFrame:
     A spilled source's file is memory-mapped and only the picked rows are copied out, so picking
     a few quarantined rows does not read the whole text back (500 MB for 2M activities)."""
     rows = parking.mapped(extract.spilled) if extract.spilled else extract.rows
-    return _as_json(rows.filter(pl.col("_rid").is_in(rids.implode())))
+    # gathered by position: a filter reads every row of every column, and so every page of
+    # the mapped file (the whole text in memory again, 3 GB for 10M leads)
+    picked = rows.get_column("_rid").is_in(rids.implode()).arg_true()
+    return _as_json(rows[picked])
 
 
 def _as_json(rows: pl.DataFrame) -> pl.DataFrame:

@@ -33,9 +33,8 @@ from funnel.hygiene import HYGIENE_VERSION
 from funnel.quality.checks import BIRTH_FIELDS, EVENT_FIELDS
 from funnel.quality.validate import SourceOutcome
 from funnel.schema import ENTITIES
-from transforms.clean import trim_blanks
+from transforms.clean import probability_scale_of, trim_blanks
 from transforms.mapping import to_canonical
-from transforms.parse import parse_numbers
 
 Mode = Literal["full", "incremental"]
 #: The record key of rows whose id is blank: such rows are one record for this purpose.
@@ -125,13 +124,10 @@ def keyed(config: FunnelConfig, source: SourceConfig, extract: Extract) -> Keyed
     frame = mapping.prepare(rows) if mapping.prepare else rows
     fields = _key_fields(source.entity)
     scale = mapping.probability_scale
-    auto = scale == "auto" and "probability" in entity.fields
-    wanted = [*fields, *(["probability"] if auto else [])]
     mapped = to_canonical(frame, entity, mapping.columns, source.constants).frame
-    text = trim_blanks(mapped.select(wanted), wanted)
-    if auto:
-        values = parse_numbers(text.get_column("probability"), decimal_comma=source.decimal_comma)
-        scale = 100 if (values.max() or 0) > 1 else 1  # type: ignore[operator]
+    text = trim_blanks(mapped.select(fields), fields)
+    if scale == "auto" and "probability" in entity.fields:
+        scale = probability_scale_of(mapped.get_column("probability"), source.decimal_comma)
     key = text.select(pl.coalesce(fields).alias("_key")).get_column("_key")
     out = rows.with_columns(row_hashes(rows), key)
     spec = {

@@ -15,11 +15,19 @@ def dedupe_key(entity: Entity) -> list[str]:
 
 
 def dedupe(frame: pl.DataFrame, entity: Entity) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split rows into (kept, superseded).
+    """Split rows into (kept, superseded): see `superseded_rows`."""
+    superseded = superseded_rows(frame, entity)
+    if superseded.is_empty():
+        return frame, superseded
+    return frame.filter(~pl.col("_rid").is_in(superseded.get_column("_rid").implode())), superseded
+
+
+def superseded_rows(frame: pl.DataFrame, entity: Entity) -> pl.DataFrame:
+    """The older copies of an id that a newer row replaces: `_rid` and `winner_line`.
 
     Per key the row with the latest `updated_at` wins (rows without one lose to rows with one);
     on a tie the later line of the file wins. Rows with a blank id are all kept: the quality
-    checks reject them with that reason. `superseded` holds `_rid` and `winner_line`.
+    checks reject them with that reason.
     """
     key = dedupe_key(entity)
     if entity.id_field is not None:
@@ -32,23 +40,23 @@ def dedupe(frame: pl.DataFrame, entity: Entity) -> tuple[pl.DataFrame, pl.DataFr
     # keys' hashes collide, then rank just those rows (a few thousand) instead of the whole
     # source. A row without a key never shares it with a row that has one (`_has` reads key
     # columns only), so rows without one are all kept.
-    hashes = frame.select((pl.col(key[0]) if len(key) == 1 else pl.struct(key)).hash()).to_series()
-    ordered = hashes.sort()
+    # The hash is an expression of the rows' own columns, not a Series beside them: a Series
+    # lined up with rows stacked from slices makes polars copy every column into one piece.
+    hashed = (pl.col(key[0]) if len(key) == 1 else pl.struct(key)).hash()
+    picked = frame.select("_rid", *key, *(c for c in order if c not in key))
+    ordered = picked.select(hashed).to_series().sort()
     repeated = ordered.filter(ordered == ordered.shift(1)).unique()
     ranked = (
-        frame.filter(has_key & pl.lit(hashes.is_in(repeated.implode())))
-        .select("_rid", *key, *(c for c in order if c not in key))
+        picked.filter(has_key & hashed.is_in(repeated.implode()))
         .sort(order, descending=True, nulls_last=True, maintain_order=True)
         .with_columns(pl.struct(key).is_first_distinct().alias("_keep"))
     )
     losers = ranked.filter(~pl.col("_keep"))
     if losers.is_empty():
-        return frame, pl.DataFrame(schema={"_rid": pl.Int64, "winner_line": pl.Int64})
-    winners = frame.filter(~pl.col("_rid").is_in(losers.get_column("_rid").implode()))
+        return pl.DataFrame(schema={"_rid": pl.Int64, "winner_line": pl.Int64})
     winner_line = ranked.filter(pl.col("_keep")).select(*key, pl.col("_line").alias("winner_line"))
-    superseded = (
+    return (
         losers.join(winner_line, on=key, how="left", nulls_equal=True)
         .select("_rid", "winner_line")
         .sort("_rid")
     )
-    return winners, superseded

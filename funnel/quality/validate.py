@@ -22,6 +22,8 @@ from funnel.quality.checks import (
 from funnel.quality.runner import run_suite
 from funnel.schema import ENTITIES
 
+#: Rows checked at a time (see `_reasons`).
+VALIDATE_ROWS = 1_000_000
 QUARANTINE_SCHEMA = pl.Schema(
     {
         "source": pl.String(),
@@ -90,16 +92,55 @@ class EntityOutcome:
 def _failure_reasons(
     suite_failures: pl.DataFrame, rows: pl.DataFrame, checks: list[Check]
 ) -> pl.DataFrame:
-    """(_gid, _part, check, severity, reason) for every failing row and check."""
+    """(_part, _rid, check, severity, reason) for every failing row and check."""
     # The reasons read only the failing rows: pick them once, not a join of all rows per check.
     failing = rows.filter(pl.col("_gid").is_in(suite_failures.get_column("_gid").implode()))
     per_check = [
         suite_failures.filter(pl.col("check") == c.name)
         .join(failing, on="_gid")
-        .select("_gid", "_part", "check", "severity", c.reason.cast(pl.String).alias("reason"))
+        .select("_part", "_rid", "check", "severity", c.reason.cast(pl.String).alias("reason"))
         for c in checks
     ]
     return pl.concat(per_check)
+
+
+def _check(entity_name: str, rows: pl.DataFrame, checks: list[Check]) -> pl.DataFrame:
+    """The failure reasons of `rows` (`_part`, `_rid` and the checked columns) for `checks`."""
+    gids = rows.with_row_index("_gid").with_columns(pl.col("_gid").cast(pl.Int64))
+    return _failure_reasons(run_suite(entity_name, gids, checks).failures, gids, checks)
+
+
+def _reasons(entity_name: str, parts: list[CleanSource], checks: list[Check]) -> pl.DataFrame:
+    """Every failure reason of every row of the entity's sources.
+
+    The checks of one row at a time run over a slice of a source's rows at a time (a parked
+    source's read back slice by slice): great-expectations works on a pandas copy of what it
+    checks, several times the rows' own size. Uniqueness spans every row of the entity: it is
+    checked over the rows whose id comes more than once, which are exactly the rows it fails.
+    """
+    entity = ENTITIES[entity_name]
+    unique = [c for c in checks if c.expectation == "ExpectColumnValuesToBeUnique"]
+    per_row = [c for c in checks if c not in unique]
+    found = []
+    for i, p in enumerate(parts):
+        for start in range(0, max(p.stored.height, 1), VALIDATE_ROWS):
+            rows = p.stored.scan().slice(start, VALIDATE_ROWS).collect()
+            part = pl.lit(i, pl.Int32).alias("_part")
+            found.append(
+                _check(entity_name, with_helper_columns(rows, entity).with_columns(part), per_row)
+            )
+    if unique:
+        idf = str(unique[0].kwargs["column"])
+        ids = pl.concat(
+            [
+                p.stored.scan().select(pl.lit(i, pl.Int32).alias("_part"), "_rid", idf).collect()
+                for i, p in enumerate(parts)
+            ]
+        )
+        repeated = ids.filter(pl.col(idf).is_not_null() & pl.col(idf).is_duplicated())
+        found.append(_check(entity_name, repeated, unique))
+    rank = {c.name: i for i, c in enumerate(checks)}  # a row's reasons read in check order
+    return pl.concat(found).sort(pl.col("check").replace_strict(rank), maintain_order=True)
 
 
 def _quarantine(p: CleanSource, errors: pl.DataFrame, id_field: str | None) -> pl.DataFrame:
@@ -204,48 +245,30 @@ def validate_entity(
     dates of older rows are blanked (see _as_it_was).
     """
     entity = ENTITIES[entity_name]
-    rows = with_helper_columns(
-        pl.concat(
-            [p.rows.with_columns(pl.lit(i, pl.Int32).alias("_part")) for i, p in enumerate(parts)],
-            how="diagonal_relaxed",  # a file source's rows have a `_hash`, an API source's not
-            rechunk=False,
-        )
-        .with_row_index("_gid")
-        .with_columns(pl.col("_gid").cast(pl.Int64)),
-        entity,
-    )
     checks = entity_checks(entity, as_of, config.severity, past_day)
-    reasons = _failure_reasons(run_suite(entity_name, rows, checks).failures, rows, checks)
+    reasons = _reasons(entity_name, parts, checks)
     not_born_yet = (pl.col("severity") == "deferred") & (
         pl.col("check") == f"{BIRTH_FIELDS[entity_name]}_not_after_as_of"
     )
     errors = (
         reasons.filter((pl.col("severity") == "error") | not_born_yet)
-        .group_by("_gid", "_part")
+        .group_by("_part", "_rid")
         .agg(
             pl.col("reason").str.join("; ").alias("reasons"),
             pl.col("check").alias("checks"),
             not_born_yet.any().alias("deferred"),
         )
-        .join(rows.select("_gid", "_rid"), on="_gid")
     )
 
     outcomes, quarantines, results = [], [], []
     for i, p in enumerate(parts):
-        mine = rows if len(parts) == 1 else rows.filter(pl.col("_part") == i)
         errs = errors.filter(pl.col("_part") == i)
         mine_reasons = reasons.filter(pl.col("_part") == i)
         quarantine = _quarantine(p, errs, entity.id_field)
         rejected = errs.get_column("_rid")
         # an incremental run: the carried rows of the export stay loaded as they were
-        rows_loaded = mine.height - rejected.len() + p.extract.carried
-        warned = (
-            mine_reasons.filter(pl.col("severity") == "warn")
-            .select("_gid")
-            .unique()
-            .join(mine.select("_gid", "_rid"), on="_gid")
-            .get_column("_rid")
-        )
+        rows_loaded = p.stored.height - rejected.len() + p.extract.carried
+        warned = mine_reasons.filter(pl.col("severity") == "warn").get_column("_rid").unique()
         if p.extract.rows_read != rows_loaded + quarantine.height:
             raise AssertionError(
                 f"{p.source.name}: rows read {p.extract.rows_read} != loaded {rows_loaded}"
@@ -253,7 +276,7 @@ def validate_entity(
             )
         failed = dict(mine_reasons.group_by("check").len().iter_rows())
         quarantines.append(quarantine)
-        results.append(_results(p, checks, failed, mine.height))
+        results.append(_results(p, checks, failed, p.stored.height))
         outcomes.append(
             SourceOutcome(
                 source=p.source.name,

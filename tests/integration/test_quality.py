@@ -7,10 +7,13 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+import pytest
 
+from funnel import hygiene
 from funnel.config import FunnelConfig, load_config
 from funnel.extract import extract_files
 from funnel.hygiene import clean_source, park
+from funnel.quality import validate
 from funnel.quality.validate import validate_entity
 
 LEADS_CSV = """\
@@ -125,3 +128,74 @@ def test_parked_rows_load_a_slice_at_a_time_as_they_would_at_once(tmp_path: Path
     assert checked == 7 and len(whole) == 1 and len(slices) == 4  # in slices of 2
     assert sum(s.height for s in slices) == crm.rows_loaded == 1
     assert pl.concat(slices).to_dicts() == whole[0].to_dicts()
+
+
+def test_cleaning_and_checking_in_slices_gives_what_one_pass_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = _config(tmp_path)
+
+    def run() -> tuple[list[hygiene.CleanSource], validate.EntityOutcome]:
+        parts = [park(clean_source(cfg, s, extract_files(cfg, s))) for s in cfg.sources]
+        return parts, validate_entity("leads", parts, date(2024, 3, 1), cfg.validation)
+
+    whole_parts, whole = run()
+    monkeypatch.setattr(hygiene, "CLEAN_ROWS", 2)
+    monkeypatch.setattr(validate, "VALIDATE_ROWS", 2)
+    parts, sliced = run()
+
+    # the two copies of L1 (lines 2 and 7) are cleaned in different slices, and dedupe still
+    # keeps the newer; L2 comes from both sources, checked in different slices, and fails
+    # uniqueness in both
+    assert [p.rows.height for p in parts] == [7, 2]
+    assert [p.rows.to_dicts() for p in parts] == [p.rows.to_dicts() for p in whole_parts]
+    reasons = {(r["source"], r["source_line"]): r["reasons"] for r in sliced.quarantine.to_dicts()}
+    assert (
+        reasons[("crm", 3)]
+        == reasons[("events", 3)]
+        == "lead_id 'L2' also comes from another source"
+    )
+    assert reasons[("crm", 7)] == "duplicate lead_id: superseded by the row on line 2"
+    assert sliced.quarantine.to_dicts() == whole.quarantine.to_dicts()
+    assert sliced.results.to_dicts() == whole.results.to_dicts()
+    for s, w in zip(sliced.sources, whole.sources, strict=True):
+        assert (s.rows_loaded, s.rows_quarantined, s.rows_warned) == (
+            w.rows_loaded,
+            w.rows_quarantined,
+            w.rows_warned,
+        )
+        assert sorted(s.rejected.to_list()) == sorted(w.rejected.to_list())
+        assert pl.concat(s.loaded()).to_dicts() == pl.concat(w.loaded()).to_dicts()
+    assert [s.rows_loaded for s in sliced.sources] == [1, 1]
+
+
+def test_a_file_read_in_batches_keeps_every_row_its_line_and_the_reader_rejects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from funnel import extract
+
+    cfg = _config(tmp_path)
+    crm = cfg.sources[0]
+    whole_rows, whole_rejects = extract.read_csv_file(tmp_path / "leads.csv", crm)
+    monkeypatch.setattr(extract, "READ_BATCH_ROWS", 3)
+    rows, rejects = extract.read_csv_file(tmp_path / "leads.csv", crm)
+    # the 8 rows DuckDB splits, on their own lines: line 9 (an extra field) is a reject
+    assert rows.get_column("_line").to_list() == [2, 3, 4, 5, 6, 7, 8, 10]
+    assert rows.get_column("Lead ID").to_list() == ["L1", "L2", "L3", "L4", "L5", "L1", "L6", "L8"]
+    assert rows.to_dicts() == whole_rows.to_dicts()
+    assert rejects.select("_line", "check").rows() == [(9, "csv_structure")]
+    assert rejects.to_dicts() == whole_rejects.to_dicts()
+
+    # a file with its header and no rows, and one whose every row is broken
+    (tmp_path / "leads.csv").write_text(LEADS_CSV.splitlines()[0] + "\n")
+    empty, none = extract.read_csv_file(tmp_path / "leads.csv", crm)
+    assert (empty.height, none.height) == (0, 0)
+    assert empty.columns[:2] == ["Lead ID", "Created"]
+    (tmp_path / "leads.csv").write_text(LEADS_CSV.splitlines()[0] + "\nL1,a,b,c,d,e,f,g\nL2,a\n")
+    broken = extract.extract_files(cfg, crm)
+    # one reject per line: DuckDB reports the short line 3 once per missing column
+    assert (broken.rows.height, broken.rows_read) == (0, 2)
+    assert broken.rejects.select("_line", "reason").rows() == [
+        (2, "Expected Number of Columns: 7 Found: 8"),
+        (3, "Expected Number of Columns: 7 Found: 2 (column Email)"),
+    ]

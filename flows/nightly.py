@@ -47,7 +47,7 @@ def extract(config: FunnelConfig, source: SourceConfig) -> incremental.Read:
     load is looked up (funnel.incremental)."""
     progress.step(f"extract {source.name}")
     if not connectors.is_api(source.format):
-        rows = extract_files(config, source)
+        rows = extract_files(config, source, incremental.row_keys(source))
         with state.open_state(config.state_path) as con:
             return incremental.read(con, config, source, rows)
     watermark = None

@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
 from funnel import parking
 from funnel.config import FunnelConfig, SourceConfig
 from funnel.errors import ConfigError
+
+
+@dataclass(frozen=True, eq=False)
+class Spilled:
+    """Two temporary Arrow files of the same rows in the same order: `text` holds `_rid` and
+    the source's own columns, `lineage` holds `_rid`, `_file`, `_line` and, for file sources,
+    `_hash` and `_key` (see funnel.incremental). They are removed when no extract refers to
+    them any more."""
+
+    text: Path
+    lineage: Path
+
+    @property
+    def header(self) -> list[str]:
+        """The source's own columns."""
+        return [c for c in pl.scan_ipc(self.text).collect_schema().names() if c != "_rid"]
 
 
 @dataclass(frozen=True)
@@ -30,9 +48,9 @@ class Extract:
     watermark: str | None = None
     #: API sources: True when only records changed since the last watermark were pulled.
     incremental: bool = False
-    #: Once cleaned, the source's rows (text and lineage) wait in this temporary Arrow file
-    #: (see `spill`) and `rows` keeps only `_rid`.
-    spilled: Path | None = None
+    #: A file source's rows (and any source's once cleaned: see `spill`) wait on disk, and
+    #: `rows` keeps only `_rid` (an incremental run's: and `_fresh`).
+    spilled: Spilled | None = None
     #: An incremental run (funnel.incremental): `rows` holds only the rows processed tonight;
     #: this many other rows of the export were loaded before as they are and stay loaded.
     carried: int = 0
@@ -44,6 +62,8 @@ class Extract:
         return self.rows.height + self.rejects.height + self.carried
 
 
+#: A file source's row keys: from a batch of its rows as text, the lineage columns it adds.
+RowKeys = Callable[[pl.DataFrame], pl.DataFrame]
 #: Rows DuckDB hands over at a time while reading a CSV file.
 READ_BATCH_ROWS = 1_000_000
 REJECT_SCHEMA = pl.Schema(
@@ -106,16 +126,13 @@ def _record_lines(path: Path, source: SourceConfig, records: int) -> pl.Series:
     return pl.Series(starts, dtype=pl.Int64)
 
 
-def _frame(batch: pa.RecordBatch | pa.Table) -> pl.DataFrame:
-    frame = pl.from_arrow(batch)
-    assert isinstance(frame, pl.DataFrame)
-    return frame
-
-
-def read_csv_file(path: Path, source: SourceConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """One CSV file as text, with DuckDB's reader; rows it cannot split go to the rejects."""
-    header = _unique(read_header(path, source))
+def _stream_csv(
+    path: Path, source: SourceConfig, header: list[str], emit: Callable[[pa.RecordBatch], None]
+) -> tuple[pl.Series, pl.DataFrame]:
+    """Hand one CSV file's rows to `emit` as Arrow batches of text, read by DuckDB; return the
+    line each row starts on and the rows the reader could not split (REJECT_SCHEMA)."""
     con = duckdb.connect()
+    rows = 0
     try:
         rel = con.sql(
             "select * from read_csv($path, header = true, auto_detect = false, columns = $cols,"
@@ -129,10 +146,9 @@ def read_csv_file(path: Path, source: SourceConfig) -> tuple[pl.DataFrame, pl.Da
                 "enc": source.encoding,
             },
         )
-        # batch by batch: materialised whole first, the rows briefly took twice their room
-        reader = rel.to_arrow_reader(READ_BATCH_ROWS)
-        frames = [_frame(b) for b in reader] or [_frame(reader.schema.empty_table())]
-        rows = pl.concat(frames, rechunk=False)
+        for batch in rel.to_arrow_reader(READ_BATCH_ROWS):
+            emit(batch)
+            rows += batch.num_rows
         rejects = con.sql(
             "select line, coalesce(column_name, '') as column_name, error_type, csv_line,"
             " error_message from rejects order by line"
@@ -142,9 +158,8 @@ def read_csv_file(path: Path, source: SourceConfig) -> tuple[pl.DataFrame, pl.Da
     finally:
         con.close()
     rejected_lines = rejects.get_column("line").cast(pl.Int64).unique()
-    lines = _record_lines(path, source, rows.height + rejected_lines.len())
-    accepted = lines.filter(~lines.is_in(rejected_lines.implode())).head(rows.height)
-    rows = rows.with_columns(pl.lit(str(path)).alias("_file"), accepted.alias("_line"))
+    lines = _record_lines(path, source, rows + rejected_lines.len())
+    accepted = lines.filter(~lines.is_in(rejected_lines.implode())).head(rows)
     reject_frame = rejects.select(
         pl.lit(str(path)).alias("_file"),
         pl.col("line").cast(pl.Int64).alias("_line"),
@@ -158,60 +173,150 @@ def read_csv_file(path: Path, source: SourceConfig) -> tuple[pl.DataFrame, pl.Da
     # one row per line, with its first error: DuckDB reports a short line once per missing
     # column ("Found: 2", "Found: 3", ...), which counted the line as that many rows read
     one_per_line = reject_frame.unique(["_file", "_line"], keep="first", maintain_order=True)
-    return rows, one_per_line.cast(REJECT_SCHEMA)
+    return accepted, one_per_line.cast(REJECT_SCHEMA)
 
 
-def extract_files(config: FunnelConfig, source: SourceConfig) -> Extract:
-    """Every file of a CSV source, stacked; `_rid` numbers the rows across files."""
+def extract_files(
+    config: FunnelConfig, source: SourceConfig, keys: RowKeys | None = None
+) -> Extract:
+    """Every file of a CSV source, stacked, `_rid` numbering the rows across files, parked on
+    disk as DuckDB reads it (see Spilled): a batch of rows is in memory at a time, not the
+    source's text (3.3 GB for 10M leads). `keys` adds a file source's `_hash` and `_key`
+    (funnel.incremental.row_keys) to its lineage, batch by batch."""
     files = config.source_files(source)
-    frames, rejects = [], []
-    for path in files:
-        rows, rej = read_csv_file(path, source)
-        frames.append(rows)
-        rejects.append(rej)
-    rows_all = pl.concat(frames, how="diagonal_relaxed").with_row_index("_rid")
+    headers = [_unique(read_header(path, source)) for path in files]
+    columns = list(dict.fromkeys(c for header in headers for c in header))
+    schema = pa.schema([pa.field("_rid", pa.int64()), *(pa.field(c, pa.string()) for c in columns)])
+    spilled = Spilled(
+        parking.temp_path(f"{source.name}-text"), parking.temp_path(f"{source.name}-lineage")
+    )
+    parking.remove_with(spilled, spilled.text)
+    parking.remove_with(spilled, spilled.lineage)
+    rejects: list[pl.DataFrame] = []
+    keyed: list[pl.DataFrame] = []  # this file's key columns, batch by batch
+    rows = 0
+    with (
+        pa.ipc.new_file(str(spilled.text), schema) as text,
+        parking.Appender(spilled.lineage) as out,
+    ):
+        for path, header in zip(files, headers, strict=True):
+            first = rows
+            keyed.clear()
+
+            def emit(batch: pa.RecordBatch) -> None:
+                nonlocal rows
+                n = batch.num_rows
+                given = dict(zip(batch.schema.names, batch.columns, strict=True))
+                own = [
+                    given[c].cast(pa.string()) if c in given else pa.nulls(n, pa.string())
+                    for c in columns
+                ]
+                rid = pa.array(np.arange(rows, rows + n, dtype=np.int64))
+                text.write_batch(pa.record_batch([rid, *own], schema=schema))
+                if keys is not None:
+                    keyed.append(keys(_frame(pa.record_batch(own, names=columns))))
+                rows += n
+
+            lines, rejected = _stream_csv(path, source, header, emit)
+            rejects.append(rejected)
+            if keys is not None and not keyed:  # an empty file: the key columns all the same
+                keyed.append(keys(pl.DataFrame(schema=dict.fromkeys(columns, pl.String))))
+            where = pl.DataFrame(
+                {
+                    "_rid": pl.int_range(first, rows, dtype=pl.Int64, eager=True),
+                    "_file": pl.repeat(str(path), rows - first, dtype=pl.String, eager=True),
+                    "_line": lines,
+                }
+            )
+            out.write(pl.concat([where, *([pl.concat(keyed)] if keyed else [])], how="horizontal"))
     return Extract(
         source=source.name,
-        rows=rows_all.with_columns(pl.col("_rid").cast(pl.Int64)),
+        rows=pl.DataFrame({"_rid": pl.int_range(0, rows, dtype=pl.Int64, eager=True)}),
         rejects=pl.concat(rejects),
         files=tuple(str(f) for f in files),
+        spilled=spilled,
     )
 
 
+def _frame(batch: pa.RecordBatch | pa.Table) -> pl.DataFrame:
+    frame = pl.from_arrow(batch)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
 def spill(extract: Extract) -> Extract:
-    """The extract with its rows parked in a temporary file (funnel.parking), text and lineage
-    alike; only `_rid` stays in memory.
+    """The extract with its rows parked on disk (see Spilled); only `_rid` stays in memory.
 
     Once a source is cleaned its rows are only needed for the few that end in quarantine
     (`original_rows`) and, at the load, for the hashes of the rows loaded (`lineage`), both
-    read from the file. So they need not stay in memory: at 1M leads the four sources' text
-    is 1.5 GB, and their lineage 0.3 GB more for as long as the run goes on.
+    read from the files. (A file source's rows are parked as they are read.)
     """
     if extract.spilled is not None:
         return extract
-    path = parking.write_temp(extract.rows, extract.source)
-    slim = replace(extract, rows=extract.rows.select("_rid"), spilled=path)
-    parking.remove_with(slim, path)
-    return slim
+    rows = extract.rows
+    own = [c for c in rows.columns if not c.startswith("_")]
+    marks = [c for c in rows.columns if c.startswith("_") and c != "_rid"]
+    spilled = Spilled(
+        parking.write_temp(rows.select("_rid", *own), f"{extract.source}-text"),
+        parking.write_temp(rows.select("_rid", *marks), f"{extract.source}-lineage"),
+    )
+    parking.remove_with(spilled, spilled.text)
+    parking.remove_with(spilled, spilled.lineage)
+    return replace(extract, rows=rows.select("_rid"), spilled=spilled)
 
 
 def lineage(extract: Extract, columns: list[str]) -> pl.LazyFrame:
-    """`_rid` and those columns of every row (read from the file of a spilled extract)."""
-    rows = pl.scan_ipc(extract.spilled) if extract.spilled else extract.rows.lazy()
+    """`_rid` and those lineage columns of every row (read from the file of a parked extract)."""
+    rows = pl.scan_ipc(extract.spilled.lineage) if extract.spilled else extract.rows.lazy()
     return rows.select("_rid", *columns)
+
+
+def text_slices(extract: Extract, size: int) -> Iterator[pl.DataFrame]:
+    """The extract's rows (of a narrowed one: those left in `rows`) with their own columns and
+    lineage, about `size` rows at a time; at least one frame, even when empty.
+
+    A parked extract's text is read back batch by batch, not mapped: a pass over a mapped file
+    keeps every page it read resident."""
+    if extract.spilled is None:
+        for start in range(0, max(extract.rows.height, 1), size):
+            yield extract.rows.slice(start, size)
+        return
+    wanted = extract.rows.get_column("_rid").implode() if extract.carried else None
+    where = pl.scan_ipc(extract.spilled.lineage).select(pl.exclude("_rid", "_key", "_probability"))
+    with pa.OSFile(str(extract.spilled.text)) as file:
+        reader = pa.ipc.open_file(file)
+        start, count = 0, reader.num_record_batches
+        pending: list[pa.RecordBatch] = []
+        for i in range(count):
+            pending.append(reader.get_batch(i))
+            held = sum(b.num_rows for b in pending)
+            if held < size and i < count - 1:
+                continue
+            rows = _frame(pa.Table.from_batches(pending, schema=reader.schema))
+            rows = rows.hstack(where.slice(start, held).collect())
+            start, pending = start + held, []
+            yield rows if wanted is None else rows.filter(pl.col("_rid").is_in(wanted))
+        if count == 0:
+            empty = _frame(reader.schema.empty_table())
+            yield empty.hstack(where.clear().collect())
 
 
 def original_rows(extract: Extract, rids: pl.Series) -> pl.DataFrame:
     """`_rid`, `_file`, `_line` and the source's own columns as a JSON object text of those
     rows.
 
-    A spilled source's file is memory-mapped and only the picked rows are copied out, so picking
-    a few quarantined rows does not read the whole text back (500 MB for 2M activities)."""
-    rows = parking.mapped(extract.spilled) if extract.spilled else extract.rows
-    # gathered by position: a filter reads every row of every column, and so every page of
-    # the mapped file (the whole text in memory again, 3 GB for 10M leads)
-    picked = rows.get_column("_rid").is_in(rids.implode()).arg_true()
-    return _as_json(rows[picked])
+    A parked source's files are memory-mapped and only the picked rows are copied out, so
+    picking a few quarantined rows does not read the whole text back (500 MB for 2M
+    activities). They are gathered by position: a filter reads every row of every column, and
+    so every page of the mapped file (the whole text in memory again, 3 GB for 10M leads)."""
+    if extract.spilled is None:
+        rows = extract.rows
+        picked = rows.get_column("_rid").is_in(rids.implode()).arg_true()
+        return _as_json(rows[picked])
+    text = parking.mapped(extract.spilled.text)
+    picked = text.get_column("_rid").is_in(rids.implode()).arg_true()
+    where = parking.mapped(extract.spilled.lineage).select("_file", "_line")[picked]
+    return _as_json(text[picked].hstack(where))
 
 
 def _as_json(rows: pl.DataFrame) -> pl.DataFrame:

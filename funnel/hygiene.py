@@ -11,11 +11,11 @@ from funnel import parking
 from funnel.config import FunnelConfig, SourceConfig
 from funnel.connectors import effective_mapping
 from funnel.errors import ConfigError
-from funnel.extract import Extract, spill
+from funnel.extract import Extract, spill, text_slices
 from funnel.schema import ENTITIES
 from transforms.clean import CleanOptions, clean, probability_scale_of
 from transforms.dedupe import superseded_rows
-from transforms.mapping import to_canonical
+from transforms.mapping import Mapped, to_canonical
 
 #: Bump when a change to cleaning, deduplication or the checks changes the rows a run loads:
 #: a file source whose last load was cleaned by another version then runs in full once.
@@ -55,19 +55,27 @@ def clean_source(
     `probability_scale` overrides the source's (an incremental run cleans some rows only, with
     the scale `auto` found over all of them)."""
     entity = ENTITIES[source.entity]
-    header = [c for c in extract.rows.columns if not c.startswith("_")]
+    header = extract.spilled.header if extract.spilled else _own(extract.rows)
     mapping = effective_mapping(source, header)
-    frame = mapping.prepare(extract.rows) if mapping.prepare else extract.rows
-    mapped = to_canonical(frame, entity, mapping.columns, source.constants)
-    if mapped.absent_columns:
-        raise ConfigError(
-            f"{config.config_path}: sources[{source.name}].columns: "
-            + ", ".join(repr(c) for c in mapped.absent_columns)
-            + f" not found in {', '.join(extract.files)} (its columns: {', '.join(header)})"
-        )
+
+    def mapped(rows: pl.DataFrame) -> Mapped:
+        frame = mapping.prepare(rows) if mapping.prepare else rows
+        out = to_canonical(frame, entity, mapping.columns, source.constants)
+        if out.absent_columns:
+            raise ConfigError(
+                f"{config.config_path}: sources[{source.name}].columns: "
+                + ", ".join(repr(c) for c in out.absent_columns)
+                + f" not found in {', '.join(extract.files)} (its columns: {', '.join(header)})"
+            )
+        return out
+
     scale = probability_scale or mapping.probability_scale
     if scale == "auto" and "probability" in entity.fields:  # found over all rows, not a slice's
-        scale = probability_scale_of(mapped.frame.get_column("probability"), source.decimal_comma)
+        texts = (
+            mapped(rows).frame.get_column("probability")
+            for rows in text_slices(extract, CLEAN_ROWS)
+        )
+        scale = probability_scale_of(pl.concat(list(texts)), source.decimal_comma)
     options = CleanOptions(
         date_formats=source.date_formats,
         timezone=config.warehouse.timezone,
@@ -75,20 +83,30 @@ def clean_source(
         probability_scale=scale,
         stages=mapping.stages,
     )
-    frame = mapped.frame
     closes = mapping.closed_at_from_close_date and "closed_at" in entity.fields
-    parts = []
-    for start in range(0, max(frame.height, 1), CLEAN_ROWS):
-        part = clean(frame.slice(start, CLEAN_ROWS), entity, options)
+    parts: list[pl.DataFrame] = []
+    missing_required: tuple[str, ...] = ()
+    for rows in text_slices(extract, CLEAN_ROWS):
+        canonical = mapped(rows)
+        missing_required = canonical.missing_required
+        part = clean(canonical.frame, entity, options)
+        parts.append(closed_at_from_close_date(part) if closes else part)
+        del rows, canonical  # not held while the next slice is read
+    if len(parts) > 1:
         # one piece per slice: columns stacked from pieces of different lengths make polars
         # copy the whole source into one piece at the next query (dedupe's)
-        part = closed_at_from_close_date(part) if closes else part
-        parts.append(part.rechunk() if frame.height > CLEAN_ROWS else part)
+        for i, part in enumerate(parts):
+            parts[i] = part.rechunk()
+        del part
     superseded = superseded_rows(pl.concat(parts, rechunk=False), entity)
     kept = pl.concat(_drop(parts, superseded.get_column("_rid")), rechunk=False)
     return CleanSource(
-        source, spill(extract), parking.in_memory(kept), superseded, mapped.missing_required
+        source, spill(extract), parking.in_memory(kept), superseded, missing_required
     )
+
+
+def _own(rows: pl.DataFrame) -> list[str]:
+    return [c for c in rows.columns if not c.startswith("_")]
 
 
 def _drop(parts: list[pl.DataFrame], rids: pl.Series) -> list[pl.DataFrame]:

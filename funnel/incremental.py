@@ -28,13 +28,14 @@ import polars as pl
 
 from funnel.config import FunnelConfig, SourceConfig
 from funnel.connectors import effective_mapping
-from funnel.extract import Extract, lineage
+from funnel.extract import Extract, RowKeys, lineage
 from funnel.hygiene import HYGIENE_VERSION
 from funnel.quality.checks import BIRTH_FIELDS, EVENT_FIELDS
 from funnel.quality.validate import SourceOutcome
 from funnel.schema import ENTITIES
-from transforms.clean import probability_scale_of, trim_blanks
+from transforms.clean import trim_blanks
 from transforms.mapping import to_canonical
+from transforms.parse import parse_numbers
 
 Mode = Literal["full", "incremental"]
 #: The record key of rows whose id is blank: such rows are one record for this purpose.
@@ -111,25 +112,46 @@ def _key_fields(entity_name: str) -> list[str]:
     return [entity.id_field] if entity.id_field else list(entity.one_of)
 
 
-def keyed(config: FunnelConfig, source: SourceConfig, extract: Extract) -> Keyed:
-    """Add `_hash` and `_key` to a file source's rows and fingerprint how they are cleaned.
+def row_keys(source: SourceConfig) -> RowKeys:
+    """What a file source's rows add to their lineage (funnel.extract.extract_files): `_hash`
+    and `_key`, and `_probability` (the value as a number) where `auto` finds the scale.
 
     The key is the id as cleaning will read it (trimmed, 'NULL'-like markers blank), so it
     equals the loaded row's id (and the raw tables' upsert key).
     """
     entity = ENTITIES[source.entity]
-    rows = extract.rows
-    header = _own_columns(rows)
-    mapping = effective_mapping(source, header)
-    frame = mapping.prepare(rows) if mapping.prepare else rows
     fields = _key_fields(source.entity)
+
+    def keys(rows: pl.DataFrame) -> pl.DataFrame:
+        mapping = effective_mapping(source, _own_columns(rows))
+        frame = mapping.prepare(rows) if mapping.prepare else rows
+        mapped = to_canonical(frame, entity, mapping.columns, source.constants).frame
+        text = trim_blanks(mapped.select(fields), fields)
+        out = [row_hashes(rows), text.select(pl.coalesce(fields).alias("_key")).to_series()]
+        if mapping.probability_scale == "auto" and "probability" in entity.fields:
+            probability = trim_blanks(mapped.select("probability"), ["probability"])
+            numbers = parse_numbers(probability.to_series(), decimal_comma=source.decimal_comma)
+            out.append(numbers.alias("_probability"))
+        return pl.DataFrame(out)
+
+    return keys
+
+
+def keyed(config: FunnelConfig, source: SourceConfig, extract: Extract) -> Keyed:
+    """A file source's rows with `_hash` and `_key` (see `row_keys`; a parked extract has them
+    in its lineage already), and a fingerprint of how they are cleaned."""
+    entity = ENTITIES[source.entity]
+    if extract.spilled is None:
+        rows = extract.rows
+        extract = replace(extract, rows=pl.concat([rows, row_keys(source)(rows)], how="horizontal"))
+        header = _own_columns(rows)
+    else:
+        header = extract.spilled.header
+    mapping = effective_mapping(source, header)
     scale = mapping.probability_scale
-    mapped = to_canonical(frame, entity, mapping.columns, source.constants).frame
-    text = trim_blanks(mapped.select(fields), fields)
     if scale == "auto" and "probability" in entity.fields:
-        scale = probability_scale_of(mapped.get_column("probability"), source.decimal_comma)
-    key = text.select(pl.coalesce(fields).alias("_key")).get_column("_key")
-    out = rows.with_columns(row_hashes(rows), key)
+        top = lineage(extract, ["_probability"]).select(pl.col("_probability").max()).collect()
+        scale = 100 if (top.item() or 0) > 1 else 1
     spec = {
         # where the files are does not change how their rows are cleaned (dated exports)
         "source": source.model_dump(mode="json", exclude=NOT_FINGERPRINTED),
@@ -141,7 +163,7 @@ def keyed(config: FunnelConfig, source: SourceConfig, extract: Extract) -> Keyed
         "polars": pl.__version__,
     }
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
-    return Keyed(replace(extract, rows=out), digest, scale)
+    return Keyed(extract, digest, scale)
 
 
 def read_prior(con: duckdb.DuckDBPyConnection, source: SourceConfig) -> Prior | None:
@@ -207,8 +229,9 @@ def narrow(
 ) -> tuple[Extract, Carry]:
     """The rows to process tonight (fresh, or of an affected record) and the rows carried."""
     rows = keyed_extract.rows
+    today = lineage(keyed_extract, ["_hash", "_key", "_file", "_line"]).collect()
     hit = (
-        rows.lazy()
+        today.lazy()
         .select(pl.col("_key").fill_null(BLANK_KEY))
         .join(
             affected.to_frame("_key").lazy().with_columns(pl.lit(True).alias("_hit")),
@@ -222,7 +245,7 @@ def narrow(
     )
     process = rows.get_column("_fresh") | hit
     kept = (
-        rows.select("_hash", "_file", "_line")
+        today.select("_hash", "_file", "_line")
         .filter(~process)
         .join(
             prior.select(pl.col("row_hash").alias("_hash"), "record_key", "warned"),
@@ -382,8 +405,10 @@ def read(
     prior = read_prior(con, source)
     if prior is None or not stored_matches(prior, k.fingerprint):
         return Read(k.extract, k.fingerprint, k.probability_scale, None)
-    rows = k.extract.rows.with_columns(fresh_rows(k.extract.rows.get_column("_hash"), prior.rows))
-    affected = affected_keys(rows.select("_hash", "_key", "_fresh"), prior.rows)
+    today = lineage(k.extract, ["_hash", "_key"]).collect()
+    fresh = fresh_rows(today.get_column("_hash"), prior.rows)
+    affected = affected_keys(today.with_columns(fresh), prior.rows)
+    rows = k.extract.rows.with_columns(fresh)
     return Read(replace(k.extract, rows=rows), k.fingerprint, k.probability_scale, prior, affected)
 
 

@@ -20,17 +20,50 @@ import polars as pl
 import pyarrow as pa
 
 
-def write_temp(frame: pl.DataFrame, label: str) -> Path:
-    """The frame in a new temporary Arrow IPC file (the caller removes it: see `remove_with`)."""
+def temp_path(label: str) -> Path:
+    """A new empty temporary file for an Arrow IPC file (the caller removes it)."""
     fd, name = tempfile.mkstemp(prefix=f"funnel-{label}-", suffix=".arrow")
     os.close(fd)
-    path = Path(name)
+    return Path(name)
+
+
+def write_temp(frame: pl.DataFrame, label: str) -> Path:
+    """The frame in a new temporary Arrow IPC file (the caller removes it: see `remove_with`)."""
+    path = temp_path(label)
     try:
         frame.write_ipc(path, compression="uncompressed")
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     return path
+
+
+#: Rows per record batch of an appended file.
+BATCH_ROWS = 1 << 20
+
+
+class Appender:
+    """Frames of the same columns written one after another into one Arrow IPC file (with
+    no frame: a file of no columns)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer: pa.ipc.RecordBatchFileWriter | None = None
+
+    def write(self, frame: pl.DataFrame) -> None:
+        table = frame.to_arrow()
+        if self._writer is None:
+            self._writer = pa.ipc.new_file(str(self.path), table.schema)
+        # in batches: a reader of a slice reads each batch it touches whole
+        self._writer.write_table(table, max_chunksize=BATCH_ROWS)
+
+    def __enter__(self) -> Appender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._writer is None:
+            self._writer = pa.ipc.new_file(str(self.path), pa.schema([]))
+        self._writer.close()
 
 
 def remove_with(owner: object, path: Path) -> None:

@@ -69,6 +69,6 @@ def to_canonical(
     missing = [f for f in entity.required if f not in provided]
     if entity.one_of and not any(f in provided for f in entity.one_of):
         missing.append(" or ".join(entity.one_of))
-    carried = [c for c in CARRIED if c in frame.columns]
-    out = frame.select(*[pl.col(c) for c in (*LINEAGE, *carried)], *exprs)
+    kept = [c for c in (*LINEAGE, *CARRIED) if c in frame.columns]
+    out = frame.select(*[pl.col(c) for c in kept], *exprs)
     return Mapped(out, tuple(absent), tuple(missing))

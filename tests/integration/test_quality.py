@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -169,28 +170,40 @@ def test_cleaning_and_checking_in_slices_gives_what_one_pass_gives(
     assert [s.rows_loaded for s in sliced.sources] == [1, 1]
 
 
-def test_a_file_read_in_batches_keeps_every_row_its_line_and_the_reader_rejects(
+def test_a_source_is_parked_batch_by_batch_with_every_row_its_line_key_and_the_rejects(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from funnel import extract
+    from funnel import extract, incremental
 
     cfg = _config(tmp_path)
     crm = cfg.sources[0]
-    whole_rows, whole_rejects = extract.read_csv_file(tmp_path / "leads.csv", crm)
+    whole = extract.extract_files(cfg, crm, incremental.row_keys(crm))
     monkeypatch.setattr(extract, "READ_BATCH_ROWS", 3)
-    rows, rejects = extract.read_csv_file(tmp_path / "leads.csv", crm)
-    # the 8 rows DuckDB splits, on their own lines: line 9 (an extra field) is a reject
+    x = extract.extract_files(cfg, crm, incremental.row_keys(crm))
+    assert x.spilled is not None and x.rows.columns == ["_rid"] and x.rows_read == 9
+
+    # read back two rows at a time: the 8 rows DuckDB splits, each on its own line (line 9,
+    # with an extra field, is a reject)
+    slices = list(extract.text_slices(x, 2))
+    rows = pl.concat(slices)
+    assert [s.height for s in slices] == [3, 3, 2]  # whole batches of the reader's 3 rows
     assert rows.get_column("_line").to_list() == [2, 3, 4, 5, 6, 7, 8, 10]
     assert rows.get_column("Lead ID").to_list() == ["L1", "L2", "L3", "L4", "L5", "L1", "L6", "L8"]
-    assert rows.to_dicts() == whole_rows.to_dicts()
-    assert rejects.select("_line", "check").rows() == [(9, "csv_structure")]
-    assert rejects.to_dicts() == whole_rejects.to_dicts()
+    assert rows.to_dicts() == pl.concat(list(extract.text_slices(whole, 100))).to_dicts()
+    assert x.rejects.select("_line", "check").rows() == [(9, "csv_structure")]
+
+    # the lineage keys each row as the in-memory extract of the same rows is keyed
+    keys = extract.lineage(x, ["_file", "_line", "_hash", "_key"]).collect()
+    assert keys.get_column("_key").to_list() == rows.get_column("Lead ID").to_list()
+    in_memory = replace(x, rows=rows.drop("_hash"), spilled=None)
+    expected = incremental.keyed(cfg, crm, in_memory).extract.rows
+    assert keys.to_dicts() == expected.select(keys.columns).to_dicts()
 
     # a file with its header and no rows, and one whose every row is broken
     (tmp_path / "leads.csv").write_text(LEADS_CSV.splitlines()[0] + "\n")
-    empty, none = extract.read_csv_file(tmp_path / "leads.csv", crm)
-    assert (empty.height, none.height) == (0, 0)
-    assert empty.columns[:2] == ["Lead ID", "Created"]
+    empty = extract.extract_files(cfg, crm, incremental.row_keys(crm))
+    assert (empty.rows_read, pl.concat(list(extract.text_slices(empty, 2))).height) == (0, 0)
+    assert extract.lineage(empty, ["_key"]).collect().height == 0
     (tmp_path / "leads.csv").write_text(LEADS_CSV.splitlines()[0] + "\nL1,a,b,c,d,e,f,g\nL2,a\n")
     broken = extract.extract_files(cfg, crm)
     # one reject per line: DuckDB reports the short line 3 once per missing column

@@ -108,11 +108,15 @@ def cached_next_night(export: Path) -> Path:
     return target
 
 
-def write_config(export: Path, warehouse: Path, out: Path) -> Path:
-    """The bundled funnel.toml (written for a generated export) pointed at `export`."""
+def write_config(export: Path, warehouse: Path, out: Path, memory_limit: str | None = None) -> Path:
+    """The bundled funnel.toml (written for a generated export) pointed at `export`, with that
+    `[warehouse] memory_limit` if given."""
     text = (ROOT / "funnel.toml").read_text(encoding="utf-8")
     text = text.replace('"data/sample/', f'"{export.as_posix()}/')
-    text = text.replace('"data/warehouse/funnel.duckdb"', f'"{warehouse.as_posix()}"')
+    path = f'path = "{warehouse.as_posix()}"'
+    if memory_limit is not None:
+        path += f'\nmemory_limit = "{memory_limit}"'
+    text = text.replace('path = "data/warehouse/funnel.duckdb"', path)
     out.write_text(text, encoding="utf-8")
     return out
 
@@ -366,6 +370,12 @@ def main(argv: list[str] | None = None) -> int:
         help="kill a funnel run whose resident set goes above this (0: no limit); a killed run"
         " is reported with the steps it finished and its figures print as nan",
     )
+    parser.add_argument(
+        "--memory-limit",
+        default=None,
+        help="[warehouse] memory_limit of the funnel runs' config (the bundled config's 1GB"
+        " fits 1M leads; 10M leads need about 4.5GB)",
+    )
     args = parser.parse_args(argv)
 
     args.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -386,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         warehouse = work / "warehouse" / "funnel.duckdb"
         nightly_export = point_export(work / "export", export)
-        config = write_config(nightly_export, warehouse, work / "funnel.toml")
+        config = write_config(nightly_export, warehouse, work / "funnel.toml", args.memory_limit)
 
         spec = work / "baseline.json"
         plan = baseline_spec(config, work / "baseline.duckdb")

@@ -23,7 +23,6 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from funnel import (
     alerts,
     connectors,
-    hygiene,
     incremental,
     progress,
     snapshots,
@@ -280,7 +279,7 @@ def _extract_and_clean(
     out = []
     for s, r in zip(group, reads, strict=True):
         c, carry = clean(config, s, r, affected)
-        out.append(hygiene.park(c))
+        out.append(c)
         if carry is not None and r.fingerprint is not None:
             carries[s.name], fingerprints[s.name] = carry, r.fingerprint
             modes[s.name] = carry.mode

@@ -201,7 +201,6 @@ def extract_files(
     ):
         for path, header in zip(files, headers, strict=True):
             first = rows
-            keyed.clear()
 
             def emit(batch: pa.RecordBatch) -> None:
                 nonlocal rows
@@ -221,14 +220,21 @@ def extract_files(
             rejects.append(rejected)
             if keys is not None and not keyed:  # an empty file: the key columns all the same
                 keyed.append(keys(pl.DataFrame(schema=dict.fromkeys(columns, pl.String))))
-            where = pl.DataFrame(
-                {
-                    "_rid": pl.int_range(first, rows, dtype=pl.Int64, eager=True),
-                    "_file": pl.repeat(str(path), rows - first, dtype=pl.String, eager=True),
-                    "_line": lines,
-                }
-            )
-            out.write(pl.concat([where, *([pl.concat(keyed)] if keyed else [])], how="horizontal"))
+            # the file's lineage, a batch's rows at a time (the lines are known once it is read)
+            start = first
+            parts: list[pl.DataFrame | None] = [*keyed] or [None]
+            for part in parts:
+                n = rows - first if part is None else part.height
+                where = pl.DataFrame(
+                    {
+                        "_rid": pl.int_range(start, start + n, dtype=pl.Int64, eager=True),
+                        "_file": pl.repeat(str(path), n, dtype=pl.String, eager=True),
+                        "_line": lines.slice(start - first, n),
+                    }
+                )
+                out.write(where if part is None else where.hstack(part))
+                start += n
+            keyed.clear()
     return Extract(
         source=source.name,
         rows=pl.DataFrame({"_rid": pl.int_range(0, rows, dtype=pl.Int64, eager=True)}),
@@ -306,17 +312,14 @@ def original_rows(extract: Extract, rids: pl.Series) -> pl.DataFrame:
     rows.
 
     A parked source's files are memory-mapped and only the picked rows are copied out, so
-    picking a few quarantined rows does not read the whole text back (500 MB for 2M
-    activities). They are gathered by position: a filter reads every row of every column, and
-    so every page of the mapped file (the whole text in memory again, 3 GB for 10M leads)."""
+    picking a few quarantined rows does not read the whole text back (3 GB for 10M leads)."""
     if extract.spilled is None:
         rows = extract.rows
         picked = rows.get_column("_rid").is_in(rids.implode()).arg_true()
         return _as_json(rows[picked])
-    text = parking.mapped(extract.spilled.text)
-    picked = text.get_column("_rid").is_in(rids.implode()).arg_true()
-    where = parking.mapped(extract.spilled.lineage).select("_file", "_line")[picked]
-    return _as_json(text[picked].hstack(where))
+    text = parking.picked(extract.spilled.text, rids)
+    where = parking.picked(extract.spilled.lineage, rids, ["_file", "_line"])
+    return _as_json(text.hstack(where))
 
 
 def _as_json(rows: pl.DataFrame) -> pl.DataFrame:

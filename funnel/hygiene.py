@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import polars as pl
@@ -12,16 +13,18 @@ from funnel.config import FunnelConfig, SourceConfig
 from funnel.connectors import effective_mapping
 from funnel.errors import ConfigError
 from funnel.extract import Extract, spill, text_slices
-from funnel.schema import ENTITIES
+from funnel.schema import ENTITIES, Entity
 from transforms.clean import CleanOptions, clean, probability_scale_of
-from transforms.dedupe import superseded_rows
+from transforms.dedupe import dedupe_key, superseded_rows
 from transforms.mapping import Mapped, to_canonical
 
 #: Bump when a change to cleaning, deduplication or the checks changes the rows a run loads:
 #: a file source whose last load was cleaned by another version then runs in full once.
 HYGIENE_VERSION = 1
-#: Rows typed at a time: cleaning makes several passing copies of the rows it works on, so a
-#: slice at a time keeps that to a slice's worth (at 10M leads, 6 GB for the whole source).
+#: Rows cleaned at a time (about: a parked extract's slices are whole batches of its reader).
+#: Cleaning makes passing copies of the rows it works on, and the cleaned rows of a whole
+#: source are large too (3 GB for 21M activities): a slice at a time is read, cleaned and
+#: parked.
 CLEAN_ROWS = 1_000_000
 
 
@@ -31,8 +34,8 @@ class CleanSource:
 
     source: SourceConfig
     extract: Extract
-    #: Typed canonical fields, `stage_label`, `_unparsed`, `_rid`, `_file`, `_line`; in memory,
-    #: or parked on disk until validate reads them (`park`).
+    #: Typed canonical fields, `stage_label`, `_unparsed`, `_rid`, `_file`, `_line` (and a file
+    #: source's `_hash`), parked on disk as they are cleaned, less the superseded rows.
     stored: parking.Stored
     #: `_rid`, `winner_line`: older copies of an id that a newer row replaced.
     superseded: pl.DataFrame
@@ -84,46 +87,37 @@ def clean_source(
         stages=mapping.stages,
     )
     closes = mapping.closed_at_from_close_date and "closed_at" in entity.fields
-    parts: list[pl.DataFrame] = []
+    path = parking.temp_path(f"{source.name}-clean")
+    rows_cleaned = 0
     missing_required: tuple[str, ...] = ()
-    for rows in text_slices(extract, CLEAN_ROWS):
-        canonical = mapped(rows)
-        missing_required = canonical.missing_required
-        part = clean(canonical.frame, entity, options)
-        parts.append(closed_at_from_close_date(part) if closes else part)
-        del rows, canonical  # not held while the next slice is read
-    if len(parts) > 1:
-        # one piece per slice: columns stacked from pieces of different lengths make polars
-        # copy the whole source into one piece at the next query (dedupe's)
-        for i, part in enumerate(parts):
-            parts[i] = part.rechunk()
-        del part
-    superseded = superseded_rows(pl.concat(parts, rechunk=False), entity)
-    kept = pl.concat(_drop(parts, superseded.get_column("_rid")), rechunk=False)
-    return CleanSource(
-        source, spill(extract), parking.in_memory(kept), superseded, missing_required
-    )
+    try:
+        # each slice goes to disk as it is cleaned: one slice is in memory at a time
+        with parking.Appender(path) as out:
+            for rows in text_slices(extract, CLEAN_ROWS):
+                canonical = mapped(rows)
+                missing_required = canonical.missing_required
+                part = clean(canonical.frame, entity, options)
+                out.write(closed_at_from_close_date(part) if closes else part)
+                rows_cleaned += part.height
+                del rows, canonical, part  # not held while the next slice is read
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    superseded = superseded_rows(_dedupe_columns(path, entity), entity)
+    stored = parking.parked(path, rows_cleaned, superseded.get_column("_rid"))
+    return CleanSource(source, spill(extract), stored, superseded, missing_required)
+
+
+def _dedupe_columns(path: Path, entity: Entity) -> pl.DataFrame:
+    """The columns dedupe reads, of every cleaned row parked in `path`."""
+    rows = pl.scan_ipc(path)
+    names = rows.collect_schema().names()
+    wanted = ["_rid", *dedupe_key(entity), "updated_at", "_line"]
+    return rows.select(c for c in dict.fromkeys(wanted) if c in names).collect()
 
 
 def _own(rows: pl.DataFrame) -> list[str]:
     return [c for c in rows.columns if not c.startswith("_")]
-
-
-def _drop(parts: list[pl.DataFrame], rids: pl.Series) -> list[pl.DataFrame]:
-    """The slices without those rows, each filtered as the last one goes: the copy a filter
-    makes is one slice's at a time, not the whole source's (4 GB at 10M leads)."""
-    if rids.is_empty():
-        return parts
-    dropped = rids.implode()
-    out = []
-    while parts:
-        out.append(parts.pop(0).filter(~pl.col("_rid").is_in(dropped)))
-    return out
-
-
-def park(cleaned: CleanSource) -> CleanSource:
-    """The same source with its cleaned rows parked on disk until validate reads them."""
-    return replace(cleaned, stored=parking.park(cleaned.stored, f"{cleaned.source.name}-clean"))
 
 
 def closed_at_from_close_date(frame: pl.DataFrame) -> pl.DataFrame:

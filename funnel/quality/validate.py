@@ -55,8 +55,8 @@ class SourceOutcome:
 
     source: str
     entity: str
-    #: The source's rows after hygiene (its CleanSource's: in memory, or parked on disk until
-    #: load reads them); `loaded` is them less `rejected`.
+    #: The source's rows after hygiene (its CleanSource's, parked on disk until load reads
+    #: them); `loaded` is them less `rejected`.
     stored: parking.Stored
     #: `_rid` of the rows quarantined by a check.
     rejected: pl.Series
@@ -73,11 +73,10 @@ class SourceOutcome:
 
     def loaded(self, rows_per_batch: int = 500_000) -> Iterator[pl.DataFrame]:
         """The rows that load, built when asked and a slice of the source's rows at a time
-        (a parked source's slices read back one by one), at least one batch even when empty:
-        the load holds one slice in memory, not a copy of the source's rows."""
+        (read back from disk one by one), at least one batch even when empty: the load holds
+        one slice in memory, not a copy of the source's rows."""
         rejected = self.rejected.implode()
-        for start in range(0, max(self.stored.height, 1), rows_per_batch):
-            part = self.stored.scan().slice(start, rows_per_batch)
+        for part in self.stored.slices(rows_per_batch):
             kept = part.filter(~pl.col("_rid").is_in(rejected)).collect()
             yield kept if self.past_day is None else _as_it_was(kept, self.entity, self.past_day)
 
@@ -113,9 +112,9 @@ def _check(entity_name: str, rows: pl.DataFrame, checks: list[Check]) -> pl.Data
 def _reasons(entity_name: str, parts: list[CleanSource], checks: list[Check]) -> pl.DataFrame:
     """Every failure reason of every row of the entity's sources.
 
-    The checks of one row at a time run over a slice of a source's rows at a time (a parked
-    source's read back slice by slice): great-expectations works on a pandas copy of what it
-    checks, several times the rows' own size. Uniqueness spans every row of the entity: it is
+    The checks of one row at a time run over a slice of a source's rows at a time, read back
+    from disk slice by slice: great-expectations works on a pandas copy of what it checks,
+    several times the rows' own size. Uniqueness spans every row of the entity: it is
     checked over the rows whose id comes more than once, which are exactly the rows it fails.
     """
     entity = ENTITIES[entity_name]
@@ -123,12 +122,10 @@ def _reasons(entity_name: str, parts: list[CleanSource], checks: list[Check]) ->
     per_row = [c for c in checks if c not in unique]
     found = []
     for i, p in enumerate(parts):
-        for start in range(0, max(p.stored.height, 1), VALIDATE_ROWS):
-            rows = p.stored.scan().slice(start, VALIDATE_ROWS).collect()
-            part = pl.lit(i, pl.Int32).alias("_part")
-            found.append(
-                _check(entity_name, with_helper_columns(rows, entity).with_columns(part), per_row)
-            )
+        for piece in p.stored.slices(VALIDATE_ROWS):
+            rows = with_helper_columns(piece.collect(), entity)
+            found.append(_check(entity_name, rows.with_columns(_part=pl.lit(i, pl.Int32)), per_row))
+            del rows
     if unique:
         idf = str(unique[0].kwargs["column"])
         ids = pl.concat(

@@ -10,10 +10,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from funnel import hygiene
+from funnel import extract, hygiene
 from funnel.config import FunnelConfig, load_config
 from funnel.extract import extract_files
-from funnel.hygiene import clean_source, park
+from funnel.hygiene import clean_source
 from funnel.quality import validate
 from funnel.quality.validate import validate_entity
 
@@ -120,8 +120,8 @@ def test_every_row_is_loaded_or_quarantined_with_file_line_and_reason(tmp_path: 
 
 def test_parked_rows_load_a_slice_at_a_time_as_they_would_at_once(tmp_path: Path) -> None:
     cfg = _config(tmp_path)
-    parts = [park(clean_source(cfg, s, extract_files(cfg, s))) for s in cfg.sources]
-    assert all(p.stored.parked for p in parts)
+    parts = [clean_source(cfg, s, extract_files(cfg, s)) for s in cfg.sources]
+    assert all(p.stored.path.exists() for p in parts)
     crm = validate_entity("leads", parts, date(2024, 3, 1), cfg.validation).sources[0]
     whole = list(crm.loaded())
     slices = list(crm.loaded(rows_per_batch=2))
@@ -137,10 +137,11 @@ def test_cleaning_and_checking_in_slices_gives_what_one_pass_gives(
     cfg = _config(tmp_path)
 
     def run() -> tuple[list[hygiene.CleanSource], validate.EntityOutcome]:
-        parts = [park(clean_source(cfg, s, extract_files(cfg, s))) for s in cfg.sources]
+        parts = [clean_source(cfg, s, extract_files(cfg, s)) for s in cfg.sources]
         return parts, validate_entity("leads", parts, date(2024, 3, 1), cfg.validation)
 
     whole_parts, whole = run()
+    monkeypatch.setattr(extract, "READ_BATCH_ROWS", 2)
     monkeypatch.setattr(hygiene, "CLEAN_ROWS", 2)
     monkeypatch.setattr(validate, "VALIDATE_ROWS", 2)
     parts, sliced = run()
@@ -173,7 +174,7 @@ def test_cleaning_and_checking_in_slices_gives_what_one_pass_gives(
 def test_a_source_is_parked_batch_by_batch_with_every_row_its_line_key_and_the_rejects(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from funnel import extract, incremental
+    from funnel import incremental
 
     cfg = _config(tmp_path)
     crm = cfg.sources[0]

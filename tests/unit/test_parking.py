@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from datetime import datetime
+from pathlib import Path
 
 import polars as pl
 from polars.testing import assert_frame_equal
@@ -22,24 +23,16 @@ FRAME = pl.DataFrame(
 )
 
 
-def test_a_parked_frame_reads_back_equal_and_its_file_goes_with_it() -> None:
-    stored = parking.park(parking.in_memory(FRAME), "test")
-    assert stored.parked and stored.height == 4
-    path = stored.path
-    assert path is not None and path.exists()
+def test_parked_rows_read_back_equal_and_their_file_goes_with_them(tmp_path: Path) -> None:
+    path = parking.write_temp(FRAME, "test")
+    stored = parking.parked(path, FRAME.height, pl.Series([], dtype=pl.Int64))
+    assert stored.height == 4 and stored.dropped is None
     assert_frame_equal(stored.read(), FRAME)
     kept = stored.scan().filter(pl.col("amount") > 0).select("_rid", "name").collect()
     assert kept.to_dicts() == [{"_rid": 0, "name": "Ada"}, {"_rid": 2, "name": "Ünal"}]
-    assert parking.park(stored, "again") is stored  # parked once
     del stored
     gc.collect()
     assert not path.exists()
-
-
-def test_an_in_memory_frame_is_read_as_it_is() -> None:
-    stored = parking.in_memory(FRAME)
-    assert not stored.parked and stored.read() is FRAME
-    assert_frame_equal(stored.scan().collect(), FRAME)
 
 
 def test_a_spilled_extract_keeps_only_row_ids_and_reads_the_rest_from_its_file() -> None:
@@ -70,3 +63,14 @@ def test_a_spilled_extract_keeps_only_row_ids_and_reads_the_rest_from_its_file()
     hashes = lineage(spilled, ["_hash"]).collect()
     assert_frame_equal(hashes, lineage(extract, ["_hash"]).collect())
     assert hashes.get_column("_hash").to_list() == [r * 7 for r in FRAME.get_column("_rid")]
+
+
+def test_stored_rows_less_the_dropped_read_whole_or_a_slice_at_a_time(tmp_path: Path) -> None:
+    path = tmp_path / "rows.arrow"
+    FRAME.write_ipc(path)
+    stored = parking.parked(path, FRAME.height, pl.Series([1, 2], dtype=pl.Int64))
+    assert stored.height == 2
+    assert stored.read().get_column("_rid").to_list() == [0, 3]
+    # sliced before the dropped rows go: the second slice of two rows keeps one
+    slices = [s.collect().get_column("_rid").to_list() for s in stored.slices(2)]
+    assert slices == [[0], [3]]

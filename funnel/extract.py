@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import polars as pl
 import pyarrow as pa
 
@@ -17,20 +16,19 @@ from funnel.config import FunnelConfig, SourceConfig
 from funnel.errors import ConfigError
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class Spilled:
-    """Two temporary Arrow files of the same rows in the same order: `text` holds `_rid` and
-    the source's own columns, `lineage` holds `_rid`, `_file`, `_line` and, for file sources,
-    `_hash` and `_key` (see funnel.incremental). They are removed when no extract refers to
-    them any more."""
+    """A source's rows on disk in two sets of files, file by file the same rows in the same
+    order: `text` holds `_rid` and the source's own columns, `lineage` holds `_rid`, `_file`,
+    `_line` and, for file sources, `_hash` and `_key` (see funnel.incremental)."""
 
-    text: Path
-    lineage: Path
+    text: parking.Parked
+    lineage: parking.Parked
 
     @property
     def header(self) -> list[str]:
         """The source's own columns."""
-        return [c for c in pl.scan_ipc(self.text).collect_schema().names() if c != "_rid"]
+        return [c for c in self.text.scan().collect_schema().names() if c != "_rid"]
 
 
 @dataclass(frozen=True)
@@ -180,67 +178,66 @@ def extract_files(
     config: FunnelConfig, source: SourceConfig, keys: RowKeys | None = None
 ) -> Extract:
     """Every file of a CSV source, stacked, `_rid` numbering the rows across files, parked on
-    disk as DuckDB reads it (see Spilled): a batch of rows is in memory at a time, not the
-    source's text (3.3 GB for 10M leads). `keys` adds a file source's `_hash` and `_key`
-    (funnel.incremental.row_keys) to its lineage, batch by batch."""
+    disk as DuckDB reads it (see Spilled): about READ_BATCH_ROWS rows are in memory at a time,
+    not the source's text (3.3 GB for 10M leads). `keys` adds a file source's `_hash` and
+    `_key` (funnel.incremental.row_keys) to its lineage."""
     files = config.source_files(source)
     headers = [_unique(read_header(path, source)) for path in files]
     columns = list(dict.fromkeys(c for header in headers for c in header))
-    schema = pa.schema([pa.field("_rid", pa.int64()), *(pa.field(c, pa.string()) for c in columns)])
-    spilled = Spilled(
-        parking.temp_path(f"{source.name}-text"), parking.temp_path(f"{source.name}-lineage")
-    )
-    parking.remove_with(spilled, spilled.text)
-    parking.remove_with(spilled, spilled.lineage)
+    text, lineage = parking.Parked(f"{source.name}-text"), parking.Parked(f"{source.name}-lineage")
     rejects: list[pl.DataFrame] = []
-    keyed: list[pl.DataFrame] = []  # this file's key columns, batch by batch
+    keyed: list[pl.DataFrame] = []  # this file's key columns, one frame per text file
+    pending: list[pl.DataFrame] = []
     rows = 0
-    with (
-        pa.ipc.new_file(str(spilled.text), schema) as text,
-        parking.Appender(spilled.lineage) as out,
-    ):
-        for path, header in zip(files, headers, strict=True):
-            first = rows
 
-            def emit(batch: pa.RecordBatch) -> None:
-                nonlocal rows
-                n = batch.num_rows
-                given = dict(zip(batch.schema.names, batch.columns, strict=True))
-                own = [
-                    given[c].cast(pa.string()) if c in given else pa.nulls(n, pa.string())
-                    for c in columns
-                ]
-                rid = pa.array(np.arange(rows, rows + n, dtype=np.int64))
-                text.write_batch(pa.record_batch([rid, *own], schema=schema))
-                if keys is not None:
-                    keyed.append(keys(_frame(pa.record_batch(own, names=columns))))
-                rows += n
+    def flush() -> None:
+        """The pending batches as one text file (and their keys)."""
+        nonlocal rows
+        frame = (
+            pl.concat(pending)
+            if pending
+            else pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
+        )
+        pending.clear()
+        n = frame.height
+        rid = pl.int_range(rows, rows + n, dtype=pl.Int64, eager=True).alias("_rid")
+        text.write(frame.select(columns).insert_column(0, rid))
+        keyed.append(keys(frame.select(columns)) if keys is not None else pl.DataFrame())
+        rows += n
 
-            lines, rejected = _stream_csv(path, source, header, emit)
-            rejects.append(rejected)
-            if keys is not None and not keyed:  # an empty file: the key columns all the same
-                keyed.append(keys(pl.DataFrame(schema=dict.fromkeys(columns, pl.String))))
-            # the file's lineage, a batch's rows at a time (the lines are known once it is read)
-            start = first
-            parts: list[pl.DataFrame | None] = [*keyed] or [None]
-            for part in parts:
-                n = rows - first if part is None else part.height
-                where = pl.DataFrame(
-                    {
-                        "_rid": pl.int_range(start, start + n, dtype=pl.Int64, eager=True),
-                        "_file": pl.repeat(str(path), n, dtype=pl.String, eager=True),
-                        "_line": lines.slice(start - first, n),
-                    }
-                )
-                out.write(where if part is None else where.hstack(part))
-                start += n
-            keyed.clear()
+    for path, header in zip(files, headers, strict=True):
+        first, start = rows, len(text.paths)
+
+        def emit(batch: pa.RecordBatch) -> None:
+            frame = _frame(batch)
+            missing = [c for c in columns if c not in frame.columns]
+            pending.append(frame.with_columns(pl.lit(None, pl.String).alias(c) for c in missing))
+            if sum(f.height for f in pending) >= READ_BATCH_ROWS:
+                flush()
+
+        lines, rejected = _stream_csv(path, source, header, emit)
+        if pending or len(text.paths) == start:  # the file's last rows (an empty file: none)
+            flush()
+        rejects.append(rejected)
+        # the file's lineage, text file by text file (the lines are known once it is read)
+        offset = first
+        for n, part in zip(text.heights[start:], keyed, strict=True):
+            where = pl.DataFrame(
+                {
+                    "_rid": pl.int_range(offset, offset + n, dtype=pl.Int64, eager=True),
+                    "_file": pl.repeat(str(path), n, dtype=pl.String, eager=True),
+                    "_line": lines.slice(offset - first, n),
+                }
+            )
+            lineage.write(where.hstack(part) if keys is not None else where)
+            offset += n
+        keyed.clear()
     return Extract(
         source=source.name,
         rows=pl.DataFrame({"_rid": pl.int_range(0, rows, dtype=pl.Int64, eager=True)}),
         rejects=pl.concat(rejects),
         files=tuple(str(f) for f in files),
-        spilled=spilled,
+        spilled=Spilled(text, lineage),
     )
 
 
@@ -266,45 +263,42 @@ def spill(extract: Extract) -> Extract:
         parking.write_temp(rows.select("_rid", *own), f"{extract.source}-text"),
         parking.write_temp(rows.select("_rid", *marks), f"{extract.source}-lineage"),
     )
-    parking.remove_with(spilled, spilled.text)
-    parking.remove_with(spilled, spilled.lineage)
     return replace(extract, rows=rows.select("_rid"), spilled=spilled)
 
 
 def lineage(extract: Extract, columns: list[str]) -> pl.LazyFrame:
-    """`_rid` and those lineage columns of every row (read from the file of a parked extract)."""
-    rows = pl.scan_ipc(extract.spilled.lineage) if extract.spilled else extract.rows.lazy()
+    """`_rid` and those lineage columns of every row (read from the files of a parked extract)."""
+    rows = extract.spilled.lineage.scan() if extract.spilled else extract.rows.lazy()
     return rows.select("_rid", *columns)
 
 
 def text_slices(extract: Extract, size: int) -> Iterator[pl.DataFrame]:
     """The extract's rows (of a narrowed one: those left in `rows`) with their own columns and
-    lineage, about `size` rows at a time; at least one frame, even when empty.
-
-    A parked extract's text is read back batch by batch, not mapped: a pass over a mapped file
-    keeps every page it read resident."""
+    lineage, about `size` rows at a time (a parked extract's: whole files of it); at least one
+    frame, even when empty."""
     if extract.spilled is None:
         for start in range(0, max(extract.rows.height, 1), size):
             yield extract.rows.slice(start, size)
         return
     wanted = extract.rows.get_column("_rid").implode() if extract.carried else None
-    where = pl.scan_ipc(extract.spilled.lineage).select(pl.exclude("_rid", "_key", "_probability"))
-    with pa.OSFile(str(extract.spilled.text)) as file:
-        reader = pa.ipc.open_file(file)
-        start, count = 0, reader.num_record_batches
-        pending: list[pa.RecordBatch] = []
-        for i in range(count):
-            pending.append(reader.get_batch(i))
-            held = sum(b.num_rows for b in pending)
-            if held < size and i < count - 1:
-                continue
-            rows = _frame(pa.Table.from_batches(pending, schema=reader.schema))
-            rows = rows.hstack(where.slice(start, held).collect())
-            start, pending = start + held, []
-            yield rows if wanted is None else rows.filter(pl.col("_rid").is_in(wanted))
-        if count == 0:
-            empty = _frame(reader.schema.empty_table())
-            yield empty.hstack(where.clear().collect())
+    text, where = extract.spilled.text, extract.spilled.lineage
+    files = list(range(len(text.paths)))
+    while files:
+        picked: list[int] = []
+        held = 0
+        while files and (not picked or held < size):
+            picked.append(files.pop(0))
+            held += text.heights[picked[-1]]
+        rows = pl.concat(
+            [
+                text.read(i).hstack(
+                    where.read(i).select(pl.exclude("_rid", "_key", "_probability"))
+                )
+                for i in picked
+            ],
+            rechunk=False,
+        )
+        yield rows if wanted is None else rows.filter(pl.col("_rid").is_in(wanted))
 
 
 def original_rows(extract: Extract, rids: pl.Series) -> pl.DataFrame:
@@ -315,11 +309,11 @@ def original_rows(extract: Extract, rids: pl.Series) -> pl.DataFrame:
     picking a few quarantined rows does not read the whole text back (3 GB for 10M leads)."""
     if extract.spilled is None:
         rows = extract.rows
-        picked = rows.get_column("_rid").is_in(rids.implode()).arg_true()
-        return _as_json(rows[picked])
-    text = parking.picked(extract.spilled.text, rids)
-    where = parking.picked(extract.spilled.lineage, rids, ["_file", "_line"])
-    return _as_json(text.hstack(where))
+        return _as_json(rows[rows.get_column("_rid").is_in(rids.implode()).arg_true()])
+    text = extract.spilled.text.mapped()
+    picked = text.get_column("_rid").is_in(rids.implode()).arg_true()
+    where = extract.spilled.lineage.mapped().select("_file", "_line")[picked]
+    return _as_json(text[picked].hstack(where))
 
 
 def _as_json(rows: pl.DataFrame) -> pl.DataFrame:

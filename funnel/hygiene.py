@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import polars as pl
@@ -87,30 +86,23 @@ def clean_source(
         stages=mapping.stages,
     )
     closes = mapping.closed_at_from_close_date and "closed_at" in entity.fields
-    path = parking.temp_path(f"{source.name}-clean")
-    rows_cleaned = 0
+    cleaned = parking.Parked(f"{source.name}-clean")
     missing_required: tuple[str, ...] = ()
-    try:
-        # each slice goes to disk as it is cleaned: one slice is in memory at a time
-        with parking.Appender(path) as out:
-            for rows in text_slices(extract, CLEAN_ROWS):
-                canonical = mapped(rows)
-                missing_required = canonical.missing_required
-                part = clean(canonical.frame, entity, options)
-                out.write(closed_at_from_close_date(part) if closes else part)
-                rows_cleaned += part.height
-                del rows, canonical, part  # not held while the next slice is read
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    superseded = superseded_rows(_dedupe_columns(path, entity), entity)
-    stored = parking.parked(path, rows_cleaned, superseded.get_column("_rid"))
+    # each slice goes to disk as it is cleaned: one slice is in memory at a time
+    for rows in text_slices(extract, CLEAN_ROWS):
+        canonical = mapped(rows)
+        missing_required = canonical.missing_required
+        part = clean(canonical.frame, entity, options)
+        cleaned.write(closed_at_from_close_date(part) if closes else part)
+        del rows, canonical, part  # not held while the next slice is read
+    superseded = superseded_rows(_dedupe_columns(cleaned, entity), entity)
+    stored = parking.Stored(cleaned, superseded.get_column("_rid"))
     return CleanSource(source, spill(extract), stored, superseded, missing_required)
 
 
-def _dedupe_columns(path: Path, entity: Entity) -> pl.DataFrame:
-    """The columns dedupe reads, of every cleaned row parked in `path`."""
-    rows = pl.scan_ipc(path)
+def _dedupe_columns(cleaned: parking.Parked, entity: Entity) -> pl.DataFrame:
+    """The columns dedupe reads, of every cleaned row."""
+    rows = cleaned.scan()
     names = rows.collect_schema().names()
     wanted = ["_rid", *dedupe_key(entity), "updated_at", "_line"]
     return rows.select(c for c in dict.fromkeys(wanted) if c in names).collect()

@@ -2,10 +2,11 @@
 memory at a time, not sources whole (at 10M leads the leads' text is 3.3 GB, their cleaned rows
 3 GB).
 
-A parked frame is an uncompressed Arrow IPC file in the temporary folder, written and read back
-at disk speed (LZ4 took twice as long both ways), often a batch at a time (`Appender`); a step
-that picks a few rows maps the file instead (`mapped`) and touches little more than their
-pages. The file is removed when its owner is garbage-collected, or at exit.
+Parked rows are uncompressed Arrow IPC files in the temporary folder, written by polars a slice
+at a time (`Parked`), so polars reads them back at disk speed without converting them (LZ4
+took twice as long both ways; files written by pyarrow read back up to four times slower). A
+step that picks a few rows maps the files instead (`mapped`) and touches little more than
+their pages. The files are removed when their owner is garbage-collected, or at exit.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 import tempfile
 import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -23,54 +24,10 @@ import pyarrow as pa
 
 
 def temp_path(label: str) -> Path:
-    """A new empty temporary file for an Arrow IPC file (the caller removes it)."""
+    """A new empty temporary file (the caller removes it: see `remove_with`)."""
     fd, name = tempfile.mkstemp(prefix=f"funnel-{label}-", suffix=".arrow")
     os.close(fd)
     return Path(name)
-
-
-def write_temp(frame: pl.DataFrame, label: str) -> Path:
-    """The frame in a new temporary Arrow IPC file (the caller removes it: see `remove_with`)."""
-    path = temp_path(label)
-    try:
-        with Appender(path) as out:
-            out.write(frame)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return path
-
-
-#: Rows per record batch of an appended file.
-BATCH_ROWS = 1 << 20
-
-
-class Appender:
-    """Frames of the same columns written one after another into one Arrow IPC file (with
-    no frame: a file of no columns)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._writer: pa.ipc.RecordBatchFileWriter | None = None
-        self._schema: pa.Schema | None = None
-
-    def write(self, frame: pl.DataFrame) -> None:
-        table = frame.to_arrow()
-        if self._writer is None:
-            self._schema = table.schema
-            self._writer = pa.ipc.new_file(str(self.path), table.schema)
-        elif table.schema != self._schema:  # a slice's all-null column, say
-            table = table.cast(self._schema)
-        # in batches: a reader of a slice reads each batch it touches whole
-        self._writer.write_table(table, max_chunksize=BATCH_ROWS)
-
-    def __enter__(self) -> Appender:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._writer is None:
-            self._writer = pa.ipc.new_file(str(self.path), pa.schema([]))
-        self._writer.close()
 
 
 def remove_with(owner: object, path: Path) -> None:
@@ -79,53 +36,79 @@ def remove_with(owner: object, path: Path) -> None:
 
 
 @dataclass(frozen=True, eq=False)
-class Stored:
-    """Rows parked in an Arrow IPC file until a step reads them, less the rows whose `_rid` is
-    in `dropped`."""
+class Parked:
+    """Rows in temporary Arrow IPC files, one file per slice written (`write`), removed
+    together when this goes."""
 
-    path: Path
-    #: Rows kept (not dropped).
-    height: int = 0
+    label: str
+    paths: list[Path] = field(default_factory=list)
+    #: Rows in each file.
+    heights: list[int] = field(default_factory=list)
+
+    def write(self, frame: pl.DataFrame) -> None:
+        path = temp_path(self.label)
+        remove_with(self, path)
+        frame.write_ipc(path, compression="uncompressed")
+        self.paths.append(path)
+        self.heights.append(frame.height)
+
+    @property
+    def height(self) -> int:
+        return sum(self.heights)
+
+    def scan(self) -> pl.LazyFrame:
+        """The rows as a lazy frame: a query reads only what it keeps."""
+        return pl.scan_ipc(self.paths)
+
+    def read(self, i: int) -> pl.DataFrame:
+        """The rows of the i-th file."""
+        return pl.read_ipc(self.paths[i])
+
+    def mapped(self) -> pl.DataFrame:
+        """All rows over the files' memory maps, for a step that picks a few rows: it reads
+        only their pages (the buffers keep the maps open). Pick by position (`frame[rows]`):
+        a filter reads every value of every column, so every page."""
+        tables = [pa.ipc.open_file(pa.memory_map(str(p))).read_all() for p in self.paths]
+        frame = pl.from_arrow(pa.concat_tables(tables), rechunk=False)
+        assert isinstance(frame, pl.DataFrame)
+        return frame
+
+
+def write_temp(frame: pl.DataFrame, label: str) -> Parked:
+    """The frame parked in one file."""
+    parked = Parked(label)
+    parked.write(frame)
+    return parked
+
+
+@dataclass(frozen=True, eq=False)
+class Stored:
+    """Parked rows until a step reads them, less the rows whose `_rid` is in `dropped`."""
+
+    parked: Parked
     dropped: pl.Series | None = None
+
+    @property
+    def height(self) -> int:
+        """Rows kept (not dropped)."""
+        return self.parked.height - (self.dropped.len() if self.dropped is not None else 0)
 
     def read(self) -> pl.DataFrame:
         """The rows, read back into memory (not mapped: a step that reads every row would
-        hold the file's pages and its own copy at once)."""
+        hold the files' pages and its own copy at once)."""
         return self.scan().collect()
 
     def scan(self) -> pl.LazyFrame:
         """The rows as a lazy frame: a query reads only what it keeps."""
-        return self._kept(pl.scan_ipc(self.path))
+        return self._kept(self.parked.scan())
 
     def slices(self, size: int) -> Iterator[pl.LazyFrame]:
-        """The rows a slice of the file at a time, at least one slice even when empty (sliced
-        before the dropped rows go: a slice's query reads only its own part of the file)."""
-        total = self.height + (self.dropped.len() if self.dropped is not None else 0)
-        for start in range(0, max(total, 1), size):
-            yield self._kept(pl.scan_ipc(self.path).slice(start, size))
+        """The rows a slice of the files at a time, at least one slice even when empty (sliced
+        before the dropped rows go: a slice's query reads only its own part of the files)."""
+        for start in range(0, max(self.parked.height, 1), size):
+            yield self._kept(self.parked.scan().slice(start, size))
 
     def _kept(self, rows: pl.LazyFrame) -> pl.LazyFrame:
-        if self.dropped is None:
+        if self.dropped is None or self.dropped.is_empty():
             return rows
         return rows.filter(~pl.col("_rid").is_in(self.dropped.implode()))
-
-
-def picked(path: Path, rids: pl.Series, columns: list[str] | None = None) -> pl.DataFrame:
-    """The rows of an Arrow IPC file whose `_rid` is in `rids` (those columns), read over the
-    file's memory map: only the `_rid` column and the picked rows' pages are touched (a whole
-    column converted to polars would read all of it)."""
-    table = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
-    ids = pl.from_arrow(table.column("_rid"))
-    assert isinstance(ids, pl.Series)
-    positions = ids.is_in(rids.implode()).arg_true().to_arrow()
-    chosen = table.take(positions)
-    frame = pl.from_arrow(chosen if columns is None else chosen.select(columns))
-    assert isinstance(frame, pl.DataFrame)
-    return frame
-
-
-def parked(path: Path, rows: int, dropped: pl.Series) -> Stored:
-    """The rows of an Arrow IPC file less those dropped; the file goes with the result."""
-    out = Stored(path, rows - dropped.len(), dropped if dropped.len() else None)
-    remove_with(out, path)
-    return out

@@ -15,7 +15,7 @@ def test_the_bench_config_points_at_the_export_with_the_memory_limit_asked_for(
     default = load_config(write_config(export, warehouse, tmp_path / "a.toml"))
     assert default.warehouse.memory_limit == "1GB"
     assert default.warehouse_path == warehouse
-    assert [s.path for s in default.sources][0] == str(export / "leads.csv")
+    assert default.sources[0].path == str(export / "leads.csv")
     big = load_config(write_config(export, warehouse, tmp_path / "b.toml", "4.5GB"))
     assert big.warehouse.memory_limit == "4.5GB"
     assert big.warehouse_path == warehouse

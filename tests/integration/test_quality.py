@@ -121,7 +121,7 @@ def test_every_row_is_loaded_or_quarantined_with_file_line_and_reason(tmp_path: 
 def test_parked_rows_load_a_slice_at_a_time_as_they_would_at_once(tmp_path: Path) -> None:
     cfg = _config(tmp_path)
     parts = [clean_source(cfg, s, extract_files(cfg, s)) for s in cfg.sources]
-    assert all(p.stored.path.exists() for p in parts)
+    assert all(path.exists() for p in parts for path in p.stored.parked.paths)
     crm = validate_entity("leads", parts, date(2024, 3, 1), cfg.validation).sources[0]
     whole = list(crm.loaded())
     slices = list(crm.loaded(rows_per_batch=2))

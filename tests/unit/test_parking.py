@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 from datetime import datetime
-from pathlib import Path
 
 import polars as pl
 from polars.testing import assert_frame_equal
@@ -23,16 +22,22 @@ FRAME = pl.DataFrame(
 )
 
 
-def test_parked_rows_read_back_equal_and_their_file_goes_with_them(tmp_path: Path) -> None:
-    path = parking.write_temp(FRAME, "test")
-    stored = parking.parked(path, FRAME.height, pl.Series([], dtype=pl.Int64))
+def test_parked_rows_read_back_equal_and_their_files_go_with_them() -> None:
+    parked = parking.Parked("test")
+    parked.write(FRAME.head(3))
+    parked.write(FRAME.tail(1))
+    paths = list(parked.paths)
+    assert parked.heights == [3, 1] and all(p.exists() for p in paths)
+    stored = parking.Stored(parked)
     assert stored.height == 4 and stored.dropped is None
     assert_frame_equal(stored.read(), FRAME)
+    assert_frame_equal(parked.mapped(), FRAME)
+    assert_frame_equal(parked.read(1), FRAME.tail(1))
     kept = stored.scan().filter(pl.col("amount") > 0).select("_rid", "name").collect()
     assert kept.to_dicts() == [{"_rid": 0, "name": "Ada"}, {"_rid": 2, "name": "Ünal"}]
-    del stored
+    del stored, parked
     gc.collect()
-    assert not path.exists()
+    assert not any(p.exists() for p in paths)
 
 
 def test_a_spilled_extract_keeps_only_row_ids_and_reads_the_rest_from_its_file() -> None:
@@ -65,10 +70,8 @@ def test_a_spilled_extract_keeps_only_row_ids_and_reads_the_rest_from_its_file()
     assert hashes.get_column("_hash").to_list() == [r * 7 for r in FRAME.get_column("_rid")]
 
 
-def test_stored_rows_less_the_dropped_read_whole_or_a_slice_at_a_time(tmp_path: Path) -> None:
-    path = tmp_path / "rows.arrow"
-    FRAME.write_ipc(path)
-    stored = parking.parked(path, FRAME.height, pl.Series([1, 2], dtype=pl.Int64))
+def test_stored_rows_less_the_dropped_read_whole_or_a_slice_at_a_time() -> None:
+    stored = parking.Stored(parking.write_temp(FRAME, "test"), pl.Series([1, 2], dtype=pl.Int64))
     assert stored.height == 2
     assert stored.read().get_column("_rid").to_list() == [0, 3]
     # sliced before the dropped rows go: the second slice of two rows keeps one

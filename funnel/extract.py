@@ -62,6 +62,8 @@ class Extract:
 
 #: A file source's row keys: from a batch of its rows as text, the lineage columns it adds.
 RowKeys = Callable[[pl.DataFrame], pl.DataFrame]
+#: A file source larger than this is read batch by batch onto disk, not into memory.
+STREAM_BYTES = 1 << 30
 #: Rows DuckDB hands over at a time while reading a CSV file.
 READ_BATCH_ROWS = 1_000_000
 REJECT_SCHEMA = pl.Schema(
@@ -174,14 +176,43 @@ def _stream_csv(
     return accepted, one_per_line.cast(REJECT_SCHEMA)
 
 
+def _read_files(source: SourceConfig, files: list[Path]) -> Extract:
+    """Every file of a CSV source as one text frame in memory, `_rid` numbering the rows."""
+    frames, rejects = [], []
+    batches: list[pl.DataFrame] = []
+    for path in files:
+        header = _unique(read_header(path, source))
+        lines, rejected = _stream_csv(path, source, header, lambda b: batches.append(_frame(b)))
+        rows = pl.concat(batches, rechunk=False) if batches else _text_frame(header)
+        batches.clear()
+        frames.append(rows.with_columns(pl.lit(str(path)).alias("_file"), lines.alias("_line")))
+        rejects.append(rejected)
+    rows = pl.concat(frames, how="diagonal_relaxed").with_row_index("_rid")
+    return Extract(
+        source=source.name,
+        rows=rows.with_columns(pl.col("_rid").cast(pl.Int64)),
+        rejects=pl.concat(rejects),
+        files=tuple(str(f) for f in files),
+    )
+
+
+def _text_frame(columns: list[str]) -> pl.DataFrame:
+    return pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
+
+
 def extract_files(
     config: FunnelConfig, source: SourceConfig, keys: RowKeys | None = None
 ) -> Extract:
-    """Every file of a CSV source, stacked, `_rid` numbering the rows across files, parked on
-    disk as DuckDB reads it (see Spilled): about READ_BATCH_ROWS rows are in memory at a time,
-    not the source's text (3.3 GB for 10M leads). `keys` adds a file source's `_hash` and
-    `_key` (funnel.incremental.row_keys) to its lineage."""
+    """Every file of a CSV source, stacked, `_rid` numbering the rows across files.
+
+    Files of more than STREAM_BYTES in all are parked on disk as DuckDB reads them (see
+    Spilled): about READ_BATCH_ROWS rows are in memory at a time, not the source's text (3.3 GB
+    for 10M leads), and `keys` adds a file source's `_hash` and `_key`
+    (funnel.incremental.row_keys) to its lineage. Smaller ones are read into memory, which
+    is faster (funnel.incremental.keyed adds the keys)."""
     files = config.source_files(source)
+    if sum(f.stat().st_size for f in files) <= STREAM_BYTES:
+        return _read_files(source, files)
     headers = [_unique(read_header(path, source)) for path in files]
     columns = list(dict.fromkeys(c for header in headers for c in header))
     text, lineage = parking.Parked(f"{source.name}-text"), parking.Parked(f"{source.name}-lineage")

@@ -178,6 +178,7 @@ def test_a_source_is_parked_batch_by_batch_with_every_row_its_line_key_and_the_r
 
     cfg = _config(tmp_path)
     crm = cfg.sources[0]
+    monkeypatch.setattr(extract, "STREAM_BYTES", 0)  # any file is streamed onto disk
     whole = extract.extract_files(cfg, crm, incremental.row_keys(crm))
     monkeypatch.setattr(extract, "READ_BATCH_ROWS", 3)
     x = extract.extract_files(cfg, crm, incremental.row_keys(crm))

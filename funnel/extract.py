@@ -1,4 +1,5 @@
-"""Read a file source into a text frame with file and line of every row; keep broken rows."""
+"""Read a file source into text with file and line of every row (in memory, or onto disk
+batch by batch when it is large); keep broken rows."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ class Extract:
 
     source: str
     #: The file's own columns as text, plus `_rid` (row id in this extract), `_file`, `_line`
-    #: (and, for file sources, `_hash` and `_key`: see funnel.incremental).
+    #: (and, for file sources, `_hash` and `_key`: see funnel.incremental); only `_rid` once
+    #: the rows are on disk (`spilled`).
     rows: pl.DataFrame
     #: Structurally broken rows: `_file`, `_line`, `check`, `reason`, `original_row`.
     rejects: pl.DataFrame
@@ -46,8 +48,9 @@ class Extract:
     watermark: str | None = None
     #: API sources: True when only records changed since the last watermark were pulled.
     incremental: bool = False
-    #: A file source's rows (and any source's once cleaned: see `spill`) wait on disk, and
-    #: `rows` keeps only `_rid` (an incremental run's: and `_fresh`).
+    #: The rows on disk: a large file source's from the start (see `extract_files`), any
+    #: source's once cleaned (`spill`); `rows` then keeps only `_rid` (an incremental run's:
+    #: and `_fresh`).
     spilled: Spilled | None = None
     #: An incremental run (funnel.incremental): `rows` holds only the rows processed tonight;
     #: this many other rows of the export were loaded before as they are and stay loaded.

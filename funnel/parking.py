@@ -4,9 +4,8 @@ memory at a time, not sources whole (at 10M leads the leads' text is 3.3 GB, the
 
 Parked rows are uncompressed Arrow IPC files in the temporary folder, written by polars a slice
 at a time (`Parked`), so polars reads them back at disk speed without converting them (LZ4
-took twice as long both ways; files written by pyarrow read back up to four times slower). A
-step that picks a few rows maps the files instead (`mapped`) and touches little more than
-their pages. The files are removed when their owner is garbage-collected, or at exit.
+took twice as long both ways; files written by pyarrow read back up to four times slower).
+The files are removed when their owner is garbage-collected, or at exit.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from functools import partial
 from pathlib import Path
 
 import polars as pl
-import pyarrow as pa
 
 
 def temp_path(label: str) -> Path:
@@ -64,14 +62,14 @@ class Parked:
         """The rows of the i-th file."""
         return pl.read_ipc(self.paths[i])
 
-    def mapped(self) -> pl.DataFrame:
-        """All rows over the files' memory maps, for a step that picks a few rows: it reads
-        only their pages (the buffers keep the maps open). Pick by position (`frame[rows]`):
-        a filter reads every value of every column, so every page."""
-        tables = [pa.ipc.open_file(pa.memory_map(str(p))).read_all() for p in self.paths]
-        frame = pl.from_arrow(pa.concat_tables(tables), rechunk=False)
-        assert isinstance(frame, pl.DataFrame)
-        return frame
+    def pick(self, rids: pl.Series) -> pl.DataFrame:
+        """The rows whose `_rid` is in `rids`, read a file at a time: at most one file's rows
+        are in memory. (Over a memory map, polars' conversion of the strings reads every page
+        of the file, which then counts as resident: 4 GB for 10M leads' text.)"""
+        wanted = rids.implode()
+        return pl.concat(
+            [pl.read_ipc(path).filter(pl.col("_rid").is_in(wanted)) for path in self.paths]
+        )
 
 
 def write_temp(frame: pl.DataFrame, label: str) -> Parked:

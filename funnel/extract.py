@@ -344,7 +344,7 @@ def original_rows(extract: Extract, rids: pl.Series) -> pl.DataFrame:
         rows = extract.rows
         return _as_json(rows[rows.get_column("_rid").is_in(rids.implode()).arg_true()])
     text = extract.spilled.text.pick(rids)
-    where = extract.spilled.lineage.pick(rids).select("_rid", "_file", "_line")
+    where = extract.spilled.lineage.pick(rids, ["_rid", "_file", "_line"])
     return _as_json(text.join(where, on="_rid", how="left"))
 
 

@@ -216,6 +216,11 @@ def extract_files(
     files = config.source_files(source)
     if sum(f.stat().st_size for f in files) <= STREAM_BYTES:
         return _read_files(source, files)
+    return _stream_files(source, files, keys)
+
+
+def _stream_files(source: SourceConfig, files: list[Path], keys: RowKeys | None) -> Extract:
+    """Every file of a CSV source onto disk, about READ_BATCH_ROWS rows at a time (Spilled)."""
     headers = [_unique(read_header(path, source)) for path in files]
     columns = list(dict.fromkeys(c for header in headers for c in header))
     text, lineage = parking.Parked(f"{source.name}-text"), parking.Parked(f"{source.name}-lineage")
@@ -227,11 +232,7 @@ def extract_files(
     def flush() -> None:
         """The pending batches as one text file (and their keys)."""
         nonlocal rows
-        frame = (
-            pl.concat(pending)
-            if pending
-            else pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
-        )
+        frame = pl.concat(pending, rechunk=False) if pending else _text_frame(columns)
         pending.clear()
         n = frame.height
         rid = pl.int_range(rows, rows + n, dtype=pl.Int64, eager=True).alias("_rid")

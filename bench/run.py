@@ -374,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         "--memory-limit",
         default=None,
         help="[warehouse] memory_limit of the funnel runs' config (the bundled config's 1GB"
-        " fits 1M leads; 10M leads need about 4.5GB)",
+        " fits 1M leads; 10M leads need about 4GB)",
     )
     args = parser.parse_args(argv)
 

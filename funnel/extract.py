@@ -62,6 +62,16 @@ class Extract:
     def rows_read(self) -> int:
         return self.rows.height + self.rejects.height + self.carried
 
+    @property
+    def header(self) -> list[str]:
+        """The source's own columns."""
+        return self.spilled.header if self.spilled else own_columns(self.rows)
+
+
+def own_columns(rows: pl.DataFrame) -> list[str]:
+    """A frame's columns of the source itself (not `_rid`, `_file`, `_hash`, ...)."""
+    return [c for c in rows.columns if not c.startswith("_")]
+
 
 #: A file source's row keys: from a batch of its rows as text, the lineage columns it adds.
 RowKeys = Callable[[pl.DataFrame], pl.DataFrame]
@@ -292,7 +302,7 @@ def spill(extract: Extract) -> Extract:
     if extract.spilled is not None:
         return extract
     rows = extract.rows
-    own = [c for c in rows.columns if not c.startswith("_")]
+    own = own_columns(rows)
     marks = [c for c in rows.columns if c.startswith("_") and c != "_rid"]
     spilled = Spilled(
         parking.write_temp(rows.select("_rid", *own), f"{extract.source}-text"),
@@ -350,7 +360,7 @@ def original_rows(extract: Extract, rids: pl.Series) -> pl.DataFrame:
 
 
 def _as_json(rows: pl.DataFrame) -> pl.DataFrame:
-    own = [c for c in rows.columns if not c.startswith("_")]
+    own = own_columns(rows)
     return rows.select(
         "_rid", "_file", "_line", pl.struct(own).struct.json_encode().alias("original_row")
     )

@@ -57,7 +57,7 @@ def clean_source(
     `probability_scale` overrides the source's (an incremental run cleans some rows only, with
     the scale `auto` found over all of them)."""
     entity = ENTITIES[source.entity]
-    header = extract.spilled.header if extract.spilled else _own(extract.rows)
+    header = extract.header
     mapping = effective_mapping(source, header)
 
     def mapped(rows: pl.DataFrame) -> Mapped:
@@ -106,10 +106,6 @@ def _dedupe_columns(cleaned: parking.Parked, entity: Entity) -> pl.DataFrame:
     names = rows.collect_schema().names()
     wanted = ["_rid", *dedupe_key(entity), "updated_at", "_line"]
     return rows.select(c for c in dict.fromkeys(wanted) if c in names).collect()
-
-
-def _own(rows: pl.DataFrame) -> list[str]:
-    return [c for c in rows.columns if not c.startswith("_")]
 
 
 def closed_at_from_close_date(frame: pl.DataFrame) -> pl.DataFrame:

@@ -28,14 +28,13 @@ import polars as pl
 
 from funnel.config import FunnelConfig, SourceConfig
 from funnel.connectors import effective_mapping
-from funnel.extract import Extract, RowKeys, lineage
+from funnel.extract import Extract, RowKeys, lineage, own_columns
 from funnel.hygiene import HYGIENE_VERSION
 from funnel.quality.checks import BIRTH_FIELDS, EVENT_FIELDS
 from funnel.quality.validate import SourceOutcome
 from funnel.schema import ENTITIES
-from transforms.clean import trim_blanks
+from transforms.clean import auto_scale, probability_numbers, trim_blanks
 from transforms.mapping import to_canonical
-from transforms.parse import parse_numbers
 
 Mode = Literal["full", "incremental"]
 #: The record key of rows whose id is blank: such rows are one record for this purpose.
@@ -97,13 +96,9 @@ class Carry:
     dropped: pl.DataFrame  # DROPPED_SCHEMA
 
 
-def _own_columns(rows: pl.DataFrame) -> list[str]:
-    return [c for c in rows.columns if not c.startswith("_")]
-
-
 def row_hashes(rows: pl.DataFrame) -> pl.Series:
     """A 64-bit hash of each row's own text columns (not `_rid`, `_file`, `_line`)."""
-    own = _own_columns(rows)
+    own = own_columns(rows)
     return rows.select(own).hash_rows(seed=0).alias("_hash")
 
 
@@ -123,14 +118,13 @@ def row_keys(source: SourceConfig) -> RowKeys:
     fields = _key_fields(source.entity)
 
     def keys(rows: pl.DataFrame) -> pl.DataFrame:
-        mapping = effective_mapping(source, _own_columns(rows))
+        mapping = effective_mapping(source, own_columns(rows))
         frame = mapping.prepare(rows) if mapping.prepare else rows
         mapped = to_canonical(frame, entity, mapping.columns, source.constants).frame
         text = trim_blanks(mapped.select(fields), fields)
         out = [row_hashes(rows), text.select(pl.coalesce(fields).alias("_key")).to_series()]
         if mapping.probability_scale == "auto" and "probability" in entity.fields:
-            probability = trim_blanks(mapped.select("probability"), ["probability"])
-            numbers = parse_numbers(probability.to_series(), decimal_comma=source.decimal_comma)
+            numbers = probability_numbers(mapped.get_column("probability"), source.decimal_comma)
             out.append(numbers.alias("_probability"))
         return pl.DataFrame(out)
 
@@ -141,17 +135,15 @@ def keyed(config: FunnelConfig, source: SourceConfig, extract: Extract) -> Keyed
     """A file source's rows with `_hash` and `_key` (see `row_keys`; a parked extract has them
     in its lineage already), and a fingerprint of how they are cleaned."""
     entity = ENTITIES[source.entity]
+    header = extract.header
     if extract.spilled is None:
         rows = extract.rows
         extract = replace(extract, rows=pl.concat([rows, row_keys(source)(rows)], how="horizontal"))
-        header = _own_columns(rows)
-    else:
-        header = extract.spilled.header
     mapping = effective_mapping(source, header)
     scale = mapping.probability_scale
     if scale == "auto" and "probability" in entity.fields:
         top = lineage(extract, ["_probability"]).select(pl.col("_probability").max()).collect()
-        scale = 100 if (top.item() or 0) > 1 else 1
+        scale = auto_scale(top.item())
     spec = {
         # where the files are does not change how their rows are cleaned (dated exports)
         "source": source.model_dump(mode="json", exclude=NOT_FINGERPRINTED),

@@ -122,17 +122,26 @@ def map_stage(frame: pl.DataFrame, stages: Mapping[str, str]) -> pl.DataFrame:
     )
 
 
-def probability_scale_of(text: pl.Series, decimal_comma: bool) -> Literal[1, 100]:
-    """The scale `auto` means for these probability texts: 100 when any value is above 1."""
-    values = parse_numbers(
+def probability_numbers(text: pl.Series, decimal_comma: bool) -> pl.Series:
+    """Probability texts as numbers, read as cleaning reads them (before any scaling)."""
+    return parse_numbers(
         trim_blanks(text.to_frame(), [text.name]).to_series(), decimal_comma=decimal_comma
     )
-    return 100 if (values.max() or 0) > 1 else 1  # type: ignore[operator]
+
+
+def auto_scale(top: float | None) -> Literal[1, 100]:
+    """The scale `auto` means for probabilities up to `top`: 100 when any value is above 1."""
+    return 100 if (top or 0) > 1 else 1
+
+
+def probability_scale_of(text: pl.Series, decimal_comma: bool) -> Literal[1, 100]:
+    """The scale `auto` means for these probability texts."""
+    return auto_scale(probability_numbers(text, decimal_comma).max())  # type: ignore[arg-type]
 
 
 def scale_probability(s: pl.Series, scale: Literal["auto", 1, 100]) -> pl.Series:
     """Probability to 0..1: divide by 100 when the source says 0-100 (or, auto, any value > 1)."""
-    if scale == 100 or (scale == "auto" and (s.max() or 0) > 1):  # type: ignore[operator]
+    if scale == 100 or (scale == "auto" and auto_scale(s.max()) == 100):  # type: ignore[arg-type]
         return s / 100
     return s
 

@@ -109,12 +109,13 @@ def load(
 ) -> None:
     """Replace each source's rows (an incremental pull: the pulled records' rows; an incremental
     file source: the rows that are not carried), advance the API sources' watermarks, store the
-    file sources' row hashes, append the day's snapshot changes and point carried rows at
-    tonight's file and line, in one transaction."""
+    file sources' row hashes, append the day's snapshot changes and stage the carried rows'
+    new file and line, in one transaction; then point the carried rows at them."""
     progress.step("load")
     by_source = {c.source.name: c for c in cleaned}
     with state.open_state(config.state_path) as con:
         con.begin()
+        incremental.unstage_lines(con)
         for name, carry in carries.items():
             if carry.mode == "incremental":
                 incremental.drop_replaced(con, by_source[name].source, carry)
@@ -147,14 +148,12 @@ def load(
         # the snapshot comparison reads every record: its own allowance beyond what is held
         state.limit_memory_growth(con, state.LOAD_MEMORY)
         snapshots.record_load(con, run_id, as_of)
-        # last: DuckDB holds these updates in memory until the commit (see relineage)
-        con.execute("reset memory_limit")
         for name, carry in carries.items():
             if carry.mode == "incremental":
-                c = by_source[name]
-                incremental.relineage(con, c.source, carry, c.extract.files)
+                incremental.stage_lines(con, by_source[name].source, carry)
         state.finish_run(con, run_id, "published", 0)
         con.commit()
+        incremental.apply_lines(con)  # a transaction per part: see stage_lines
 
 
 @task(cache_policy=NONE)

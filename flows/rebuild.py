@@ -8,7 +8,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 
 from flows.nightly import _fail, build_models, build_report, new_run_id, publish
-from funnel import snapshots, state
+from funnel import incremental, snapshots, state
 from funnel.config import load_config
 from funnel.errors import ConfigError
 from funnel.summary import RunSummary
@@ -39,6 +39,7 @@ def rebuild(config_path: str, as_of: date | None = None) -> RunSummary:
         "rebuild %s as of %s from the state of run %s", run_id, day, loaded.run_id
     )
     with state.open_state(config.state_path) as con:
+        incremental.apply_lines(con)  # lines a stopped run staged and did not apply
         state.start_run(con, run_id, day)
         # published unless the build fails (as a nightly run marks itself at load time)
         state.finish_run(con, run_id, "published", 0, f"rebuild from the state of {loaded.run_id}")

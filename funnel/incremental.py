@@ -30,9 +30,10 @@ from funnel.config import FunnelConfig, SourceConfig
 from funnel.connectors import effective_mapping
 from funnel.extract import Extract, RowKeys, lineage, own_columns
 from funnel.hygiene import HYGIENE_VERSION
+from funnel.parking import Parked
 from funnel.quality.checks import BIRTH_FIELDS, EVENT_FIELDS
 from funnel.quality.validate import SourceOutcome
-from funnel.schema import ENTITIES
+from funnel.schema import ENTITIES, raw_table_name
 from transforms.clean import auto_scale, probability_numbers, trim_blanks
 from transforms.mapping import to_canonical
 
@@ -48,15 +49,9 @@ PRIOR_SCHEMA = pl.Schema(
     }
 )
 
-KEPT_SCHEMA = pl.Schema(
-    {
-        "_hash": pl.UInt64,
-        "_file": pl.String,
-        "_line": pl.Int64,
-        "record_key": pl.String,
-        "warned": pl.Boolean,
-    }
-)
+KEPT_SCHEMA = pl.Schema({"_hash": pl.UInt64, "_file": pl.String, "_line": pl.Int64})
+#: Carried rows per parked file, and stored row hashes per insert.
+CARRY_ROWS = 2_000_000
 
 #: Config keys of a source that do not change how its rows are read, cleaned or checked.
 NOT_FINGERPRINTED = {"path", "token_env", "base_url", "timeout", "retries", "backoff"}
@@ -89,9 +84,9 @@ class Carry:
     """How a source's raw rows change: which stored rows go, which stay (with today's line)."""
 
     mode: Mode
-    #: Hashes of the stored raw rows that stay, with today's file and line, their record key
-    #: and whether they warned when loaded.
-    kept: pl.DataFrame  # KEPT_SCHEMA
+    #: Hashes of the stored raw rows that stay, with today's file and line (KEPT_SCHEMA), on
+    #: disk until the load (at 10M leads they are 48M rows, 2.4 GB in memory).
+    kept: Parked
     #: Stored hashes whose raw rows go (gone, changed, or of an affected record).
     dropped: pl.DataFrame  # DROPPED_SCHEMA
 
@@ -236,27 +231,23 @@ def narrow(
         .get_column("_hit")
     )
     process = rows.get_column("_fresh") | hit
-    kept = (
-        today.select("_hash", "_file", "_line")
-        .filter(~process)
-        .join(
-            prior.select(pl.col("row_hash").alias("_hash"), "record_key", "warned"),
-            on="_hash",
-            how="left",
-        )
-    )
+    kept = today.select("_hash", "_file", "_line").filter(~process)
+    stored = prior.select(pl.col("row_hash").alias("_hash"), "warned")
+    carried_warned = int(kept.join(stored, on="_hash").get_column("warned").sum())
     dropped = prior.join(kept.select(pl.col("_hash").alias("row_hash")), on="row_hash", how="anti")
     subset = rows.filter(process)
-    carried_warned = int(kept.get_column("warned").sum())
+    parked = Parked("kept")
+    for start in range(0, kept.height, CARRY_ROWS):
+        parked.write(kept.slice(start, CARRY_ROWS))
     return (
         replace(keyed_extract, rows=subset, carried=kept.height, carried_warned=carried_warned),
-        Carry("incremental", kept, dropped.select("row_hash")),
+        Carry("incremental", parked, dropped.select("row_hash")),
     )
 
 
 def full() -> Carry:
     """A source run in full: nothing is carried."""
-    return Carry("full", pl.DataFrame(schema=KEPT_SCHEMA), pl.DataFrame(schema=DROPPED_SCHEMA))
+    return Carry("full", Parked("kept"), pl.DataFrame(schema=DROPPED_SCHEMA))
 
 
 def drop_replaced(con: duckdb.DuckDBPyConnection, source: SourceConfig, carry: Carry) -> None:
@@ -270,36 +261,54 @@ def drop_replaced(con: duckdb.DuckDBPyConnection, source: SourceConfig, carry: C
     )
 
 
-def relineage(
-    con: duckdb.DuckDBPyConnection, source: SourceConfig, carry: Carry, files: Sequence[str]
-) -> None:
-    """Point the carried raw rows at tonight's file and line (`files`: the source's files
-    tonight). Part of the load transaction.
+def stage_lines(con: duckdb.DuckDBPyConnection, source: SourceConfig, carry: Carry) -> None:
+    """Stage tonight's file and line of the source's carried rows in `state_pending_lines`
+    (part of the load transaction); `apply_lines` writes them onto the raw rows after it.
 
-    DuckDB holds a transaction's updates in memory until it commits: when tonight's file has a
-    new name (a dated export), every carried row's file changes (0.8 GB at 1M leads). The load
-    therefore runs this last, after the snapshot comparison has freed its working memory.
-    Only carried rows match (`_hash` of a row loaded tonight is never a carried one's)."""
-    table = f"raw_{source.entity}"
-    kept = carry.kept.select("_hash", "_file", "_line")  # noqa: F841 - read by DuckDB below
-    where = f"{table}.source_system = ? and {table}.source_row_hash = kept._hash"
-    con.execute(
-        f"update {table} set source_line = kept._line from kept"
-        f" where {where} and {table}.source_line is distinct from kept._line",
-        [source.name],
-    )
-    if len(files) == 1:  # one file tonight: every row of the source is in it
+    Tonight's lines are not written in the load transaction itself: DuckDB holds a
+    transaction's updates in memory until it commits, about 130 bytes a row (0.7 GB for the
+    carried rows of 1M leads, 7 GB for 10M), and nearly every carried row moves to another line
+    when rows before it come or go. Staged rows are inserted, which DuckDB writes to disk."""
+    for part in range(len(carry.kept.paths)):
+        kept = carry.kept.read(part)  # noqa: F841 - read by DuckDB below
         con.execute(
-            f"update {table} set source_file = ? where source_system = ?"
-            " and source_file is distinct from ?",
-            [files[0], source.name, files[0]],
+            "insert into state_pending_lines select ?, ?, ?, _hash, _file, _line from kept",
+            [source.name, source.entity, part],
         )
-        return
-    con.execute(
-        f"update {table} set source_file = kept._file from kept"
-        f" where {where} and {table}.source_file is distinct from kept._file",
-        [source.name],
-    )
+
+
+def unstage_lines(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop lines an earlier load staged and did not apply (it stopped half-way): tonight's
+    load supersedes them (carried rows are staged again, the others replaced)."""
+    con.execute("delete from state_pending_lines")
+
+
+def apply_lines(con: duckdb.DuckDBPyConnection) -> int:
+    """Write the staged lines onto the raw rows, a staged part (CARRY_ROWS rows) per
+    transaction, each part's staged rows deleted as it commits; returns the parts applied.
+
+    Called after a load commits, and before anything else reads the raw rows (a rebuild, the
+    next load): a run stopped half-way leaves the rest staged, never lost."""
+    parts = con.execute(
+        "select distinct source, entity, part from state_pending_lines order by all"
+    ).fetchall()
+    for name, entity, part in parts:
+        table = raw_table_name(ENTITIES[entity].name)
+        staged = "(select * from state_pending_lines where source = $source and part = $part) p"
+        where = f"{table}.source_system = $source and {table}.source_row_hash = p.row_hash"
+        params = {"source": name, "part": part}
+        con.begin()
+        for column in ("source_line", "source_file"):
+            con.execute(
+                f"update {table} set {column} = p.{column} from {staged}"
+                f" where {where} and {table}.{column} is distinct from p.{column}",
+                params,
+            )
+        con.execute(
+            "delete from state_pending_lines where source = $source and part = $part", params
+        )
+        con.commit()
+    return len(parts)
 
 
 def _as_of_bound(columns: list[str], entity_name: str, as_of: date | None) -> pl.Expr:
@@ -358,11 +367,14 @@ def store(
         )
     else:
         con.execute("delete from state_row_hashes where source = ?", [source.name])
-    frame = loaded.select(pl.lit(source.name).alias("source"), *PRIOR_SCHEMA)  # noqa: F841
-    con.execute(
-        "insert into state_row_hashes select source, row_hash, record_key, warned, as_of_bound"
-        " from frame"
-    )
+    # CARRY_ROWS rows a statement: inserting 13M rows at once took DuckDB 1.8 GB
+    for start in range(0, loaded.height, CARRY_ROWS):
+        part = loaded.slice(start, CARRY_ROWS)  # noqa: F841 - read by DuckDB below
+        con.execute(
+            "insert into state_row_hashes"
+            " select ?, row_hash, record_key, warned, as_of_bound from part",
+            [source.name],
+        )
     con.execute(
         "insert or replace into state_source_fingerprints values (?, ?, ?, ?)",
         [source.name, fingerprint, as_of, run_id],

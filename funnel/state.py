@@ -61,6 +61,10 @@ INCREMENTAL_DDL = (
         as_of_bound boolean)""",
     """create table if not exists state_source_fingerprints (
         source varchar primary key, fingerprint varchar, as_of date, run_id varchar)""",
+    # tonight's file and line of carried rows, staged by the load (funnel.incremental)
+    """create table if not exists state_pending_lines (
+        source varchar, entity varchar, part integer, row_hash ubigint, source_file varchar,
+        source_line bigint)""",
 )
 
 LOG_TABLES = ("log_pipeline_runs", "log_run_sources", "log_dq_results", "log_dq_quarantine")

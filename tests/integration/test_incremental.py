@@ -9,10 +9,12 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from flows.nightly import nightly
-from funnel import extract, hygiene
+from flows.rebuild import rebuild
+from funnel import extract, hygiene, incremental
 from funnel.quality import validate
 from tests.conftest import PUBLISHED_TABLES, copy_sample
 from tests.integration.ops_helpers import RUN_COLUMNS, query
@@ -72,12 +74,12 @@ def _next_night(root: Path) -> None:
 
 
 def _value(v: object, root: Path) -> object:
-    """Doubles to 12 digits; a path in either project (night 1 ran in `incr`, then was copied)
-    below `<project>`."""
+    """Doubles to 12 digits; a path in the project at `root`, or in either project of a test
+    whose night 1 ran in `incr` and was then copied, below `<project>`."""
     if isinstance(v, float):
         return float(f"{v:.12g}")
     if isinstance(v, str):
-        for project in ("incr", "full"):
+        for project in ("incr", "full", root.name):
             v = v.replace(str(root.parent / project), "<project>")
     return v
 
@@ -280,11 +282,59 @@ def test_carried_rows_point_at_the_file_and_line_they_are_in_tonight(tmp_path: P
     ]
 
 
+def test_lines_a_stopped_run_staged_are_applied_before_a_rebuild_reads_the_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The load stages the carried rows' lines for tonight and applies them after its commit, a
+    part at a time. A run stopped after one part leaves the rest staged (those rows still point
+    at last night's lines); a rebuild applies them first and publishes what the finished run
+    did, and nothing is left staged."""
+    stopped, finished = tmp_path / "stopped", tmp_path / "finished"
+    configs = {}
+    for root in (stopped, finished):
+        root.mkdir()
+        configs[root] = str(copy_sample(root))
+        assert nightly(config_path=configs[root], as_of=D1).status == "published"
+        _next_night(root)  # a lead near the top is gone: the carried leads below move up
+    apply_lines = incremental.apply_lines
+
+    def stop_after_one_part(con: duckdb.DuckDBPyConnection) -> int:
+        first = "(source, part) = (select min((source, part)) from state_pending_lines)"
+        con.execute(f"create temp table later as from state_pending_lines where not {first}")
+        con.execute(f"delete from state_pending_lines where not {first}")
+        assert apply_lines(con) == 1
+        con.execute("insert into state_pending_lines from later")
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(incremental, "CARRY_ROWS", 400)
+        m.setattr(incremental, "apply_lines", stop_after_one_part)
+        with pytest.raises(KeyboardInterrupt):
+            nightly(config_path=configs[stopped], as_of=D2)
+    assert nightly(config_path=configs[finished], as_of=D2).status == "published"
+
+    state_file = stopped / WAREHOUSE / "funnel.state.duckdb"
+    staged = query(
+        state_file, "select count(distinct (source, part)), count(*) from state_pending_lines"
+    )
+    assert staged[0][0] > 1 and staged[0][1] > 1000
+    lines = "select lead_id, source_line from raw_leads order by all"
+    assert query(state_file, lines) != query(finished / WAREHOUSE / "funnel.state.duckdb", lines)
+
+    assert rebuild(config_path=configs[stopped], as_of=D2).status == "published"
+    assert query(state_file, "select count(*) from state_pending_lines") == [(0,)]
+    assert query(state_file, lines) == query(finished / WAREHOUSE / "funnel.state.duckdb", lines)
+    published, expected = _tables(stopped), _tables(finished)
+    del published["pipeline_runs"], expected["pipeline_runs"]  # the stopped run is in one
+    assert published == expected
+
+
 def test_sources_streamed_through_disk_publish_what_sources_read_into_memory_do(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Files above extract.STREAM_BYTES are read batch by batch onto disk, then cleaned and
-    checked a slice at a time. Forced here, in batches of 300 rows: a full night and an
+    checked a slice at a time, and carried rows are parked and relined a slice at a time. Forced
+    here, in batches of 300 rows: a full night and an
     incremental one publish what the same nights read into memory publish."""
     streamed, in_memory = tmp_path / "incr", tmp_path / "full"
     configs = {}
@@ -299,6 +349,7 @@ def test_sources_streamed_through_disk_publish_what_sources_read_into_memory_do(
                 m.setattr(extract, "READ_BATCH_ROWS", 300)
                 m.setattr(hygiene, "CLEAN_ROWS", 500)
                 m.setattr(validate, "VALIDATE_ROWS", 400)
+                m.setattr(incremental, "CARRY_ROWS", 250)
             assert nightly(config_path=configs[root], as_of=day).status == "published"
         return _run_sources(root / WAREHOUSE / "funnel.duckdb", day)
 

@@ -298,12 +298,12 @@ def apply_lines(con: duckdb.DuckDBPyConnection) -> int:
         where = f"{table}.source_system = $source and {table}.source_row_hash = p.row_hash"
         params = {"source": name, "part": part}
         con.begin()
-        for column in ("source_line", "source_file"):
-            con.execute(
-                f"update {table} set {column} = p.{column} from {staged}"
-                f" where {where} and {table}.{column} is distinct from p.{column}",
-                params,
-            )
+        con.execute(
+            f"update {table} set source_line = p.source_line, source_file = p.source_file"
+            f" from {staged} where {where} and ({table}.source_line, {table}.source_file)"
+            " is distinct from (p.source_line, p.source_file)",
+            params,
+        )
         con.execute(
             "delete from state_pending_lines where source = $source and part = $part", params
         )

@@ -369,7 +369,9 @@ def store(
         con.execute("delete from state_row_hashes where source = ?", [source.name])
     # CARRY_ROWS rows a statement: inserting 13M rows at once took DuckDB 1.8 GB
     for start in range(0, loaded.height, CARRY_ROWS):
-        part = loaded.slice(start, CARRY_ROWS)  # noqa: F841 - read by DuckDB below
+        part = loaded.slice(start, CARRY_ROWS).to_arrow(  # noqa: F841 - read by DuckDB below
+            compat_level=pl.CompatLevel.newest()
+        )
         con.execute(
             "insert into state_row_hashes"
             " select ?, row_hash, record_key, warned, as_of_bound from part",

@@ -50,7 +50,7 @@ PRIOR_SCHEMA = pl.Schema(
 )
 
 KEPT_SCHEMA = pl.Schema({"_hash": pl.UInt64, "_file": pl.String, "_line": pl.Int64})
-#: Carried rows per parked file, and stored row hashes per insert.
+#: Carried rows per parked file, and per transaction when their lines are applied.
 CARRY_ROWS = 2_000_000
 
 #: Config keys of a source that do not change how its rows are read, cleaned or checked.
@@ -85,7 +85,7 @@ class Carry:
 
     mode: Mode
     #: Hashes of the stored raw rows that stay, with today's file and line (KEPT_SCHEMA), on
-    #: disk until the load (at 10M leads they are 48M rows, 2.4 GB in memory).
+    #: disk until the load (at 10M leads 48M rows, about 2.3 GB in memory).
     kept: Parked
     #: Stored hashes whose raw rows go (gone, changed, or of an affected record).
     dropped: pl.DataFrame  # DROPPED_SCHEMA
@@ -367,16 +367,13 @@ def store(
         )
     else:
         con.execute("delete from state_row_hashes where source = ?", [source.name])
-    # CARRY_ROWS rows a statement: inserting 13M rows at once took DuckDB 1.8 GB
-    for start in range(0, loaded.height, CARRY_ROWS):
-        part = loaded.slice(start, CARRY_ROWS).to_arrow(  # noqa: F841 - read by DuckDB below
-            compat_level=pl.CompatLevel.newest()
-        )
-        con.execute(
-            "insert into state_row_hashes"
-            " select ?, row_hash, record_key, warned, as_of_bound from part",
-            [source.name],
-        )
+    # as Arrow once (string views): DuckDB converting the polars frame itself took longer
+    frame = loaded.to_arrow(compat_level=pl.CompatLevel.newest())  # noqa: F841 - read below
+    con.execute(
+        "insert into state_row_hashes select ?, row_hash, record_key, warned, as_of_bound"
+        " from frame",
+        [source.name],
+    )
     con.execute(
         "insert or replace into state_source_fingerprints values (?, ?, ?, ?)",
         [source.name, fingerprint, as_of, run_id],

@@ -148,12 +148,19 @@ def load(
         # the snapshot comparison reads every record: its own allowance beyond what is held
         state.limit_memory_growth(con, state.LOAD_MEMORY)
         snapshots.record_load(con, run_id, as_of)
+        # last, the carried rows' lines for tonight: few are written here (DuckDB holds the
+        # updates in memory until the commit), many staged and written after it
+        place = incremental.relineage
+        if incremental.lines_in_place(carries):
+            con.execute("reset memory_limit")
+        else:
+            place = incremental.stage_lines
         for name, carry in carries.items():
             if carry.mode == "incremental":
-                incremental.stage_lines(con, by_source[name].source, carry)
+                place(con, by_source[name].source, carry)
         state.finish_run(con, run_id, "published", 0)
         con.commit()
-        incremental.apply_lines(con)  # a transaction per part: see stage_lines
+        incremental.apply_lines(con)  # a transaction per staged part (see stage_lines)
 
 
 @task(cache_policy=NONE)

@@ -285,10 +285,10 @@ def test_carried_rows_point_at_the_file_and_line_they_are_in_tonight(tmp_path: P
 def test_lines_a_stopped_run_staged_are_applied_before_a_rebuild_reads_the_rows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The load stages the carried rows' lines for tonight and applies them after its commit, a
-    part at a time. A run stopped after one part leaves the rest staged (those rows still point
-    at last night's lines); a rebuild applies them first and publishes what the finished run
-    did, and nothing is left staged."""
+    """With many carried rows the load stages their lines for tonight and applies them after its
+    commit, a part at a time. A run stopped after one part leaves the rest staged (those rows
+    still point at last night's lines); a rebuild applies them first and publishes what the
+    finished run did, and nothing is left staged."""
     stopped, finished = tmp_path / "stopped", tmp_path / "finished"
     configs = {}
     for root in (stopped, finished):
@@ -308,6 +308,7 @@ def test_lines_a_stopped_run_staged_are_applied_before_a_rebuild_reads_the_rows(
 
     with monkeypatch.context() as m:
         m.setattr(incremental, "CARRY_ROWS", 400)
+        m.setattr(incremental, "IN_PLACE_ROWS", 0)  # staged, as for many carried rows
         m.setattr(incremental, "apply_lines", stop_after_one_part)
         with pytest.raises(KeyboardInterrupt):
             nightly(config_path=configs[stopped], as_of=D2)
@@ -333,8 +334,9 @@ def test_sources_streamed_through_disk_publish_what_sources_read_into_memory_do(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Files above extract.STREAM_BYTES are read batch by batch onto disk, then cleaned and
-    checked a slice at a time, and carried rows are parked and relined a slice at a time. Forced
-    here, in batches of 300 rows: a full night and an
+    checked a slice at a time, and carried rows are parked, their lines staged and applied a
+    slice at a time (the in-memory run writes them in the load transaction). Forced here, in
+    batches of 300 rows: a full night and an
     incremental one publish what the same nights read into memory publish."""
     streamed, in_memory = tmp_path / "incr", tmp_path / "full"
     configs = {}
@@ -350,6 +352,7 @@ def test_sources_streamed_through_disk_publish_what_sources_read_into_memory_do(
                 m.setattr(hygiene, "CLEAN_ROWS", 500)
                 m.setattr(validate, "VALIDATE_ROWS", 400)
                 m.setattr(incremental, "CARRY_ROWS", 250)
+                m.setattr(incremental, "IN_PLACE_ROWS", 0)
             assert nightly(config_path=configs[root], as_of=day).status == "published"
         return _run_sources(root / WAREHOUSE / "funnel.duckdb", day)
 

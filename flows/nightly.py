@@ -109,8 +109,9 @@ def load(
 ) -> None:
     """Replace each source's rows (an incremental pull: the pulled records' rows; an incremental
     file source: the rows that are not carried), advance the API sources' watermarks, store the
-    file sources' row hashes, append the day's snapshot changes and stage the carried rows'
-    new file and line, in one transaction; then point the carried rows at them."""
+    file sources' row hashes, append the day's snapshot changes and point the carried rows at
+    tonight's file and line (many are staged instead, and applied after the commit), in one
+    transaction."""
     progress.step("load")
     by_source = {c.source.name: c for c in cleaned}
     with state.open_state(config.state_path) as con:

@@ -288,7 +288,7 @@ def stage_lines(con: duckdb.DuckDBPyConnection, source: SourceConfig, carry: Car
     (part of the load transaction); `apply_lines` writes them onto the raw rows after it.
 
     For many carried rows: DuckDB holds a transaction's updates in memory until it commits,
-    about 130 bytes a row (7 GB for the carried rows of 10M leads), and nearly every carried row
+    130 bytes a row or more (7 GB for the carried rows of 10M leads), and nearly every carried row
     moves to another line when rows before it come or go. Staged rows are inserts, which DuckDB
     writes to disk; applied a part per transaction, the updates never pile up."""
     for part in range(len(carry.kept.paths)):
@@ -336,8 +336,8 @@ def _point_at(
     relation with `_hash`, `_file`, `_line`)."""
     table = raw_table_name(ENTITIES[entity].name)
     match = f"{table}.source_system = $source and {table}.source_row_hash = p._hash"
-    # a column at a time, rows that change only: DuckDB holds every value an update writes
-    # (a file name each row when only lines moved: 1.2 GB at 1M leads instead of 0.8 GB)
+    # a column at a time, rows that change only: an update holds every value it writes until
+    # its transaction commits, so a file name is written only where the file changed
     for column, new in (("source_line", "_line"), ("source_file", "_file")):
         con.execute(
             f"update {table} set {column} = p.{new} from {lines} p"

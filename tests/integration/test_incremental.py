@@ -336,8 +336,8 @@ def test_sources_streamed_through_disk_publish_what_sources_read_into_memory_do(
     """Files above extract.STREAM_BYTES are read batch by batch onto disk, then cleaned and
     checked a slice at a time, and carried rows are parked, their lines staged and applied a
     slice at a time (the in-memory run writes them in the load transaction). Forced here, in
-    batches of 300 rows: a full night and an
-    incremental one publish what the same nights read into memory publish."""
+    batches of 300 rows: a full night and an incremental one publish what the same nights read
+    into memory publish."""
     streamed, in_memory = tmp_path / "incr", tmp_path / "full"
     configs = {}
     for root in (streamed, in_memory):

@@ -151,11 +151,10 @@ def load(
         snapshots.record_load(con, run_id, as_of)
         # last, the carried rows' lines for tonight: few are written here (DuckDB holds the
         # updates in memory until the commit), many staged and written after it
-        place = incremental.relineage
-        if incremental.lines_in_place(carries):
+        in_place = incremental.lines_in_place(carries)
+        if in_place:
             con.execute("reset memory_limit")
-        else:
-            place = incremental.stage_lines
+        place = incremental.relineage if in_place else incremental.stage_lines
         for name, carry in carries.items():
             if carry.mode == "incremental":
                 place(con, by_source[name].source, carry)

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from funnel.summary import RunSummary
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Without PREFECT_API_URL a run starts Prefect's temporary server. On a fresh PREFECT_HOME it
+# first creates its database, which took longer than Prefect's 20 s default on a slow machine:
+# the README's first command then failed ("Timed out while attempting to connect").
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 app = typer.Typer(
     help="Turns CRM exports into a sales-funnel warehouse in DuckDB.",

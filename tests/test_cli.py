@@ -27,6 +27,27 @@ def test_help_lists_the_commands() -> None:
         assert command in result.stdout
 
 
+def test_the_temporary_server_gets_two_minutes_to_start_unless_the_user_says() -> None:
+    """A fresh PREFECT_HOME's temporary server took over Prefect's 20 s default to start on a
+    slow machine; the CLI's default applies only where the environment sets none."""
+    code = (
+        "import funnel.cli\n"
+        "from prefect.settings import get_current_settings as s\n"
+        "print(s().server.ephemeral.startup_timeout_seconds)"
+    )
+
+    def timeout(extra: dict[str, str]) -> str:
+        env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", **extra}
+        run = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert run.returncode == 0, run.stderr
+        return run.stdout.strip()
+
+    assert timeout({}) == "120"
+    assert timeout({"PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "45"}) == "45"
+
+
 def test_flows_import() -> None:
     from flows.nightly import nightly
 

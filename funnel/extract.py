@@ -325,7 +325,7 @@ def lineage_parts(extract: Extract, columns: list[str]) -> Iterator[pl.DataFrame
         return
     parked = extract.spilled.lineage
     for i in range(len(parked.paths)):
-        yield pl.read_ipc(parked.paths[i], columns=["_rid", *columns])
+        yield parked.read(i, ["_rid", *columns])
 
 
 def text_slices(extract: Extract, size: int) -> Iterator[pl.DataFrame]:

@@ -58,9 +58,9 @@ class Parked:
         """The rows as a lazy frame: a query reads only what it keeps."""
         return pl.scan_ipc(self.paths)
 
-    def read(self, i: int) -> pl.DataFrame:
-        """The rows of the i-th file."""
-        return pl.read_ipc(self.paths[i])
+    def read(self, i: int, columns: list[str] | None = None) -> pl.DataFrame:
+        """The rows of the i-th file (those columns only, if given)."""
+        return pl.read_ipc(self.paths[i], columns=columns)
 
     def pick(self, rids: pl.Series, columns: list[str] | None = None) -> pl.DataFrame:
         """Those columns (default: all) of the rows whose `_rid` is in `rids`, a file at a

@@ -43,8 +43,14 @@ def extract(config: FunnelConfig, source: SourceConfig) -> incremental.Read:
     """Read every row of one source (files, or an API pull), keeping rows the reader rejects.
 
     A file source's rows get their hash and record key, and the state's record of its last
-    load is looked up (funnel.incremental)."""
+    load is looked up (funnel.incremental). A `changes_only` source's files, after its first
+    load, replace the rows of their records only, as an API pull of changes does."""
     progress.step(f"extract {source.name}")
+    if source.changes_only:  # files of changes: merged as an API pull is, nothing carried
+        rows = extract_files(config, source)
+        with state.open_state(config.state_path) as con:
+            merge = state.has_rows(con, source.name, source.entity)
+        return incremental.Read(replace(rows, incremental=merge))
     if not connectors.is_api(source.format):
         rows = extract_files(config, source, incremental.row_keys(source))
         with state.open_state(config.state_path) as con:

@@ -94,6 +94,9 @@ class SourceConfig(_Strict):
     backoff: float = Field(default=1.0, ge=0)
     #: API sources: after the first pull, ask only for records changed since the last one.
     incremental: bool = True
+    #: File sources: after the source's first load, tonight's files hold only the records that
+    #: are new or changed (every row of each); they replace those records' rows, the rest stay.
+    changes_only: bool = False
 
     @field_validator("encoding")
     @classmethod
@@ -141,6 +144,11 @@ class SourceConfig(_Strict):
                 )
             if self.path:
                 raise ValueError(f"path is not used by format = {self.format!r} (an API source)")
+            if self.changes_only:
+                raise ValueError(
+                    f"changes_only is for file sources; an API source (format = {self.format!r})"
+                    " asks for changes only with `incremental`"
+                )
         elif not self.path:
             raise ValueError(f"path is required for format = {self.format!r}")
         return self

@@ -46,7 +46,9 @@ class Extract:
     files: tuple[str, ...]
     #: API sources: the watermark this pull reached (stored when the run loads).
     watermark: str | None = None
-    #: API sources: True when only records changed since the last watermark were pulled.
+    #: True when the rows are changes only: an API pull of the records changed since the last
+    #: watermark, or the files of a `changes_only` source after its first load. They replace
+    #: the rows of their records; the source's other loaded rows stay.
     incremental: bool = False
     #: The rows on disk: a large file source's from the start (see `extract_files`), any
     #: source's once cleaned (`spill`); `rows` then keeps only `_rid` (an incremental run's:

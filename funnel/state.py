@@ -211,6 +211,14 @@ def get_watermark(con: duckdb.DuckDBPyConnection, source: str, entity: str, fmt:
     return str(row[0]) if loaded else None
 
 
+def has_rows(con: duckdb.DuckDBPyConnection, source: str, entity: str) -> bool:
+    """Whether the state holds loaded rows of the source (as this entity)."""
+    row = con.execute(
+        f"select exists (select 1 from {raw_table_name(entity)} where source_system = ?)", [source]
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def set_watermark(
     con: duckdb.DuckDBPyConnection, run_id: str, source: str, entity: str, fmt: str, mark: str
 ) -> None:

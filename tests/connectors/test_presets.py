@@ -178,6 +178,12 @@ def _config_error(tmp_path: Path, body: str) -> str:
             'name = "x"\nentity = "leads"\nformat = "salesforce"',
             "sources[x]: path is required for format = 'salesforce'",
         ),
+        (
+            'name = "x"\nentity = "opportunities"\nformat = "hubspot_api"\ntoken_env = "T"\n'
+            "changes_only = true",
+            "sources[x]: changes_only is for file sources; an API source (format = 'hubspot_api')"
+            " asks for changes only with `incremental`",
+        ),
     ],
 )
 def test_config_rejects_unknown_formats_and_missing_keys(

@@ -84,19 +84,22 @@ def _value(v: object, root: Path) -> object:
     return v
 
 
-def _tables(root: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every published table without per-run columns; doubles to 12 significant digits; the
-    per-source structs of pipeline_runs without their mode; file paths below the project."""
+def _tables(
+    root: Path, tables: tuple[str, ...] = PUBLISHED_TABLES, skip: frozenset[str] = frozenset()
+) -> dict[str, list[tuple[object, ...]]]:
+    """Every published table without per-run columns (and `skip`); doubles to 12 significant
+    digits; the per-source structs of pipeline_runs without their mode; file paths below the
+    project."""
     warehouse = root / WAREHOUSE / "funnel.duckdb"
     out = {}
-    for name in PUBLISHED_TABLES:
+    for name in tables:
         cols = [str(r[0]) for r in query(warehouse, f"describe {name}")]
         keep = [
             "list_transform(sources, lambda s: struct_extract(s, 'rows_read'))"
             if c == "sources"
             else f'"{c}"'
             for c in cols
-            if c not in COMPARED_OUT
+            if c not in COMPARED_OUT | skip
         ]
         rows = query(warehouse, f"select {', '.join(keep)} from {name} order by all")
         out[name] = sorted(
@@ -374,3 +377,103 @@ def test_sources_streamed_through_disk_publish_what_sources_read_into_memory_do(
     assert _quarantine(w_streamed, D2) == _quarantine(w_in_memory, D2)
     assert ("crm_opportunities", 792, "negative amount -24908.0") in _quarantine(w_streamed, D2)
     assert _tables(streamed) == _tables(in_memory)
+
+
+def _changes_only(config: Path, sources: tuple[str, ...]) -> None:
+    """Mark the sources whose path is `data/sample/<name>.csv` as `changes_only`."""
+    text = config.read_text()
+    for name in sources:
+        line = f'path = "data/sample/{name}.csv"\n'
+        assert line in text
+        text = text.replace(line, line + "changes_only = true\n")
+    config.write_text(text)
+
+
+def _only_lines(path: Path, keys: set[str]) -> None:
+    """Keep the header and the lines whose first field is one of `keys`."""
+    header, *lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text(header + "".join(x for x in lines if x.split(",", 1)[0] in keys))
+
+
+def test_an_export_of_changes_only_replaces_its_records_and_keeps_the_others(
+    tmp_path: Path,
+) -> None:
+    delta = tmp_path / "delta"
+    delta.mkdir()
+    config = copy_sample(delta)
+    _changes_only(config, ("leads", "opportunities"))
+    # The sample's last edits are of 2026-10-31: from that day on no date of a row is after the
+    # as-of day and blanked for it (a file of changes would not bring such a row back the next
+    # day, as a full export does: see the README).
+    d1, d2 = date(2026, 10, 31), date(2026, 11, 1)
+    # night 1: nothing of these sources is loaded yet, so their files load as full exports
+    assert nightly(config_path=str(config), as_of=d1).status == "published"
+    w_delta = delta / WAREHOUSE / "funnel.duckdb"
+    assert {s: c[-1] for s, c in _run_sources(w_delta, d1).items()} == {
+        "crm_leads": "full",
+        "crm_opportunities": "full",
+        "crm_stage_history": "full",
+        "crm_activities": "full",
+    }
+    lead3_line = query(w_delta, "select source_line from leads where lead_id = 'LD-00000003'")
+
+    # tonight's full export (no deletions: a file of changes cannot tell them) ...
+    full = tmp_path / "full"
+    shutil.copytree(delta, full)
+    (full / "funnel.toml").write_text(config.read_text().replace("changes_only = true\n", ""))
+    leads = full / "data/sample/leads.csv"
+    lines = _edit_lines(
+        leads,
+        {
+            "LD-00000002": {LEAD_COLUMNS["company"]: "Beaconpeak Holdings"},
+            "LD-00001688": {LEAD_COLUMNS["budget"]: "71500.00"},  # was negative: quarantined
+        },
+        drop=set(),
+    )
+    ld10 = next(line for line in lines if line.startswith("LD-00000010,"))
+    with leads.open("a", encoding="utf-8") as fh:
+        fh.write(ld10.replace("LD-00000010,", "LD-00009999,", 1))
+    _edit_lines(
+        full / "data/sample/opportunities.csv",
+        {"OP-00000833": {4: "Negotiation", 13: "2026-10-30 11:00:00"}},
+        drop=set(),
+    )
+    # ... and the same night as files of its changes only
+    for name in ("leads", "opportunities"):
+        shutil.copy(full / f"data/sample/{name}.csv", delta / f"data/sample/{name}.csv")
+    _only_lines(delta / "data/sample/leads.csv", {"LD-00000002", "LD-00001688", "LD-00009999"})
+    _only_lines(delta / "data/sample/opportunities.csv", {"OP-00000833"})
+
+    assert nightly(config_path=str(config), as_of=d2).status == "published"
+    assert nightly(config_path=str(full / "funnel.toml"), as_of=d2, full=True).status == (
+        "published"
+    )
+    w_full = full / WAREHOUSE / "funnel.duckdb"
+    counts = _run_sources(w_delta, d2)
+    # read, loaded, quarantined, warned, mode: the changes only, in balance
+    assert counts["crm_leads"][0] == 3 and counts["crm_leads"][-1] == "incremental"
+    assert counts["crm_opportunities"][0] == 1 and counts["crm_opportunities"][-1] == "incremental"
+    for read, loaded, quarantined, _warned, _mode in counts.values():
+        assert read == loaded + quarantined
+    assert _run_sources(w_full, d2)["crm_leads"][0] == 2008  # the whole export, read again
+    # the fixed lead is loaded now; the leads the file leaves out stay as night 1 loaded them
+    rows = dict(query(w_delta, "select lead_id, budget from leads where lead_id = 'LD-00001688'"))
+    assert rows == {"LD-00001688": 71500.0}
+    assert (
+        query(w_delta, "select source_line from leads where lead_id = 'LD-00000003'") == lead3_line
+    )
+    assert query(
+        w_delta, "select company, source_line from leads where lead_id = 'LD-00000002'"
+    ) == [("Beaconpeak Holdings", 2)]
+
+    # every table the rows make equals the full run's over the whole export (but the line a row
+    # was read from: the file of changes has its own lines)
+    modelled = tuple(t for t in PUBLISHED_TABLES if not t.startswith(("dq_", "pipeline_")))
+    skip = frozenset({"source_line"})
+    tables_delta, tables_full = _tables(delta, modelled, skip), _tables(full, modelled, skip)
+    assert tables_delta.keys() == tables_full.keys()
+    for name in modelled:
+        assert tables_delta[name] == tables_full[name], name
+    assert query(
+        w_delta, "select stage from opportunities where opportunity_id = 'OP-00000833'"
+    ) == [("negotiation",)]

@@ -9,6 +9,12 @@ Per file, about 1 % of the records are new or changed (and 0.1 % are gone):
 
 Rows are handled as lines of text (polars, no per-row Python), so the CSV dirt of the original
 export (broken rows, odd spellings) is carried over as it is.
+
+`changes_only` writes the same night as a changes-only export (a source with `changes_only =
+true`): per file only the records with a fresh line tonight, each with every line it has tonight,
+since the pipeline replaces a listed record's rows with the file's. A record is the trimmed first
+field, as the pipeline keys it (stage history: the opportunity; every blank id is one record).
+Gone rows cannot be expressed: a record that only lost lines is absent, and keeps them loaded.
 """
 
 from __future__ import annotations
@@ -29,11 +35,15 @@ FILES = {
 CHANGED, NEW, GONE = 5, 5, 1  # per mille of the rows
 
 
+def _body(path: Path) -> tuple[str, pl.DataFrame]:
+    """The header, and every non-empty data line as text, in the file's order."""
+    header, *body = path.read_text(encoding="utf-8").split("\n")
+    return header, pl.Series("line", body, pl.String).to_frame().filter(pl.col("line") != "")
+
+
 def _lines(path: Path) -> tuple[str, pl.DataFrame]:
     """The header, and every data line as text with its 0-based position and a bucket 0..999."""
-    text = path.read_text(encoding="utf-8")
-    header, _, body = text.partition("\n")
-    lines = pl.Series("line", body.split("\n"), pl.String).to_frame().filter(pl.col("line") != "")
+    header, lines = _body(path)
     pos = pl.int_range(pl.len(), dtype=pl.Int64)
     bucket = ((pos * 2654435761 + 97) % 4294967296) % 1000
     return header, lines.with_columns(pos.alias("pos"), bucket.alias("bucket"))
@@ -83,4 +93,31 @@ def derive(src: Path, out: Path) -> dict[str, dict[str, int]]:
     if manifest.exists():
         shutil.copy(manifest, out / "_source_manifest.json")
     (out / "_next_night.json").write_text(json.dumps(counts, indent=2) + "\n", encoding="utf-8")
+    return counts
+
+
+def _counted(lines: pl.DataFrame) -> pl.DataFrame:
+    """The lines with `nth`, the occurrence of each among equal lines: they are compared as a
+    multiset, so a further copy of an existing line is fresh too."""
+    return lines.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).over("line").alias("nth"))
+
+
+def changes_only(src: Path, night: Path, out: Path) -> dict[str, dict[str, int]]:
+    """Write the changes-only export of `night` (the next night's export of `src`) into `out`;
+    return counts per file: lines written, their records, and the fresh lines among them."""
+    out.mkdir(parents=True, exist_ok=True)
+    key = pl.col("line").str.extract(r"^([^,]*)", 1).str.strip_chars()
+    counts: dict[str, dict[str, int]] = {}
+    for name in FILES:
+        before = _counted(_body(src / name)[1])
+        header, tonight = _body(night / name)
+        tonight = _counted(tonight)
+        fresh = tonight.join(before, on=["line", "nth"], how="anti")
+        del before  # the night before's text: 1.8 GB of leads at 10M
+        keys = fresh.select(key.alias("key")).unique().get_column("key")
+        picked = tonight.filter(key.is_in(keys.implode())).get_column("line")
+        body = picked.str.join("\n").item() + "\n" if picked.len() else ""
+        (out / name).write_text(f"{header}\n{body}", encoding="utf-8")
+        counts[name] = {"rows": picked.len(), "records": keys.len(), "fresh": fresh.height}
+    (out / "_changes_only.json").write_text(json.dumps(counts, indent=2) + "\n", encoding="utf-8")
     return counts

@@ -1,5 +1,6 @@
 """Benchmark: the baseline (DuckDB alone), the full nightly run and the next night's incremental
-run on a generated export of --leads leads. See the README section "Benchmark".
+run on a generated export of --leads leads, and the next night again as a changes-only export
+(`changes_only = true`, over the state the full run left). See the README section "Benchmark".
 
 Every measured run is a child process; its wall time is measured here and its peak memory is
 the child's `ru_maxrss`. The full and incremental runs are `funnel run` against a running
@@ -11,6 +12,10 @@ incremental_vs_full=<r> peak_rss_mb=<n>     (one line)
 
 peak_rss_mb there is the larger of the two funnel runs' (the baseline's own is in its row).
 `--max-rss-mb` guards the machine at large sizes: a run over it is killed and its figures are nan.
+The line before it is the changes-only run's (nan when it was killed, failed or skipped with
+`--no-changes-only`):
+
+changes_only_s=<s> changes_only_vs_full=<r>
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import nextnight  # noqa: E402
 from funnel import generate as generator  # noqa: E402
+from funnel.config import load_config  # noqa: E402
 
 BIN = Path(sys.executable).parent
 #: The day the generated export ends (the full run's as-of day) and the next night's.
@@ -108,11 +114,31 @@ def cached_next_night(export: Path) -> Path:
     return target
 
 
-def write_config(export: Path, warehouse: Path, out: Path, memory_limit: str | None = None) -> Path:
+def cached_changes(export: Path, next_export: Path) -> Path:
+    """The next night's changes-only export (its new or changed records), derived once."""
+    target = export.with_name(export.name + "-changes")
+    if not (target / "_changes_only.json").exists():
+        print(f"deriving the next night's changes-only export into {target} ...", flush=True)
+        tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=export.parent))
+        nextnight.changes_only(export, next_export, tmp)
+        shutil.rmtree(target, ignore_errors=True)
+        tmp.rename(target)
+    return target
+
+
+def write_config(
+    export: Path,
+    warehouse: Path,
+    out: Path,
+    memory_limit: str | None = None,
+    changes_only: bool = False,
+) -> Path:
     """The bundled funnel.toml (written for a generated export) pointed at `export`, with that
-    `[warehouse] memory_limit` if given."""
+    `[warehouse] memory_limit` if given, and every source `changes_only` if asked."""
     text = (ROOT / "funnel.toml").read_text(encoding="utf-8")
     text = text.replace('"data/sample/', f'"{export.as_posix()}/')
+    if changes_only:
+        text = text.replace("[[sources]]\n", "[[sources]]\nchanges_only = true\n")
     path = f'path = "{warehouse.as_posix()}"'
     if memory_limit is not None:
         path += f'\nmemory_limit = "{memory_limit}"'
@@ -133,6 +159,23 @@ def point_export(folder: Path, export: Path) -> Path:
         link.unlink(missing_ok=True)
         link.symlink_to(export / name)
     return folder
+
+
+def copy_state(config: Path, folder: Path) -> Path:
+    """The warehouse and state files of `config` copied into `folder` (the state a later run
+    starts from); returns the warehouse copy's path. Copied while no run has them open."""
+    loaded = load_config(config)
+    warehouse = folder / loaded.warehouse_path.name
+    folder.mkdir(parents=True, exist_ok=True)
+    for path, copy in (
+        (loaded.warehouse_path, warehouse),
+        (loaded.state_path, warehouse.with_name(warehouse.stem + ".state.duckdb")),
+    ):
+        shutil.copyfile(path, copy)
+        wal = path.with_name(path.name + ".wal")  # (none after a clean close)
+        if wal.exists():
+            shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
+    return warehouse
 
 
 def export_rows(export: Path) -> int:
@@ -376,6 +419,12 @@ def main(argv: list[str] | None = None) -> int:
         help="[warehouse] memory_limit of the funnel runs' config (the bundled config's 1GB"
         " fits 1M leads; 10M leads need about 4GB)",
     )
+    parser.add_argument(
+        "--no-changes-only",
+        dest="changes_only",
+        action="store_false",
+        help="skip the changes-only run (the next night as a changes-only export)",
+    )
     args = parser.parse_args(argv)
 
     args.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -423,6 +472,10 @@ def main(argv: list[str] | None = None) -> int:
         with prefect_server(env, work / "prefect-server") as api_url:
             runs = [funnel_run(config, FULL_AS_OF, env, api_url, rows, "full", args.max_rss_mb)]
             if not runs[0].killed:  # (the next night's export is derived only when needed)
+                # the changes-only run starts from the full run's state, not the incremental's
+                after_full = (
+                    copy_state(config, work / "changes-warehouse") if args.changes_only else None
+                )
                 next_export = cached_next_night(export)
                 point_export(nightly_export, next_export)
                 runs.append(
@@ -436,6 +489,26 @@ def main(argv: list[str] | None = None) -> int:
                         args.max_rss_mb,
                     )
                 )
+                if after_full is not None:
+                    changes = cached_changes(export, next_export)
+                    changes_config = write_config(
+                        point_export(work / "changes-export", changes),
+                        after_full,
+                        work / "changes.toml",
+                        args.memory_limit,
+                        changes_only=True,
+                    )
+                    runs.append(
+                        funnel_run(
+                            changes_config,
+                            NEXT_AS_OF,
+                            env,
+                            api_url,
+                            export_rows(changes),
+                            "changes_only",
+                            args.max_rss_mb,
+                        )
+                    )
     finally:
         if args.keep:
             print(f"kept {work}")
@@ -443,8 +516,19 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
 
     report([baseline, *runs])
-    print(last_line(args.leads, baseline, runs))
+    nightly = [m for m in runs if m.name != "changes_only"]  # the last line's, as it always was
+    print(changes_line(runs))
+    print(last_line(args.leads, baseline, nightly))
     return 0
+
+
+def changes_line(runs: list[Measured]) -> str:
+    """The changes-only run's line: its seconds and their ratio to the full run's; nan for a
+    run that was killed, failed or never ran."""
+    nan = float("nan")
+    seconds = {m.name: (nan if m.killed or m.failure else m.seconds) for m in runs}
+    full, changes = seconds.get("full", nan), seconds.get("changes_only", nan)
+    return f"changes_only_s={changes:.2f} changes_only_vs_full={changes / full:.3f}"
 
 
 def last_line(leads: int, baseline: Measured, runs: list[Measured]) -> str:

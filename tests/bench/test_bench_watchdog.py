@@ -6,7 +6,7 @@ import math
 import os
 import sys
 
-from bench.run import Measured, last_line, run_child
+from bench.run import Measured, changes_line, last_line, run_child
 
 #: A child that grows to 1 GB in 25 MB steps, then prints "done".
 GROW = (
@@ -58,3 +58,14 @@ def test_a_child_that_may_fail_reports_its_error_and_its_figures_print_as_nan() 
     assert last_line(1000, baseline, [full]).startswith(
         "leads=1000 baseline_s=nan full_s=20.00 incremental_s=nan full_vs_baseline=nan"
     )
+
+
+def test_the_changes_only_line_is_nan_for_a_run_that_was_killed_or_never_ran() -> None:
+    full = Measured("full", 20.0, 900.0, 100)
+    changes = Measured("changes_only", 2.5, 700.0, 10)
+    assert changes_line([full, changes]) == "changes_only_s=2.50 changes_only_vs_full=0.125"
+    assert changes_line([full]) == "changes_only_s=nan changes_only_vs_full=nan"
+    killed = Measured("changes_only", 2.5, 7000.0, 10, killed=True)
+    assert changes_line([full, killed]) == "changes_only_s=nan changes_only_vs_full=nan"
+    killed_full = Measured("full", 20.0, 9000.0, 100, killed=True)
+    assert changes_line([killed_full]) == "changes_only_s=nan changes_only_vs_full=nan"

@@ -57,8 +57,18 @@ CARRY_ROWS = 2_000_000
 #: commit.
 IN_PLACE_ROWS = 6_000_000
 
-#: Config keys of a source that do not change how its rows are read, cleaned or checked.
-NOT_FINGERPRINTED = {"path", "token_env", "base_url", "timeout", "retries", "backoff"}
+#: Config keys of a source that do not change how its rows are read, cleaned or checked (a
+#: `changes_only` source carries nothing). A new key with a default must be listed here unless it
+#: does: every fingerprint then stays as it was, and an upgrade does not make the next run full.
+NOT_FINGERPRINTED = {
+    "path",
+    "token_env",
+    "base_url",
+    "timeout",
+    "retries",
+    "backoff",
+    "changes_only",
+}
 
 DROPPED_SCHEMA = pl.Schema({"row_hash": pl.UInt64})
 

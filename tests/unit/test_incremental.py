@@ -74,6 +74,9 @@ def test_keys_are_the_ids_as_cleaning_reads_them_and_auto_scale_is_resolved(
     # tonight's file under another name (a dated export): the same cleaning
     moved = source.model_copy(update={"path": "deals-2026-11-01.csv"})
     assert keyed(config, moved, x).fingerprint == k.fingerprint
+    # changes_only (a key added later) leaves the fingerprint as it was before the key existed
+    marked = source.model_copy(update={"changes_only": True})
+    assert keyed(config, marked, x).fingerprint == k.fingerprint
     renamed = source.model_copy(update={"date_format": ["%d.%m.%Y"]})
     assert keyed(config, renamed, x).fingerprint != k.fingerprint
 

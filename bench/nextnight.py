@@ -13,7 +13,8 @@ export (broken rows, odd spellings) is carried over as it is.
 `changes_only` writes the same night as a changes-only export (a source with `changes_only =
 true`): per file only the records with a fresh line tonight, each with every line it has tonight,
 since the pipeline replaces a listed record's rows with the file's. A record is the trimmed first
-field, as the pipeline keys it (stage history: the opportunity; every blank id is one record).
+field, as the pipeline keys it (stage history: the opportunity); a line without an id names no
+record (the pipeline quarantines it), so only such a line that is fresh is in the file.
 Gone rows cannot be expressed: a record that only lost lines is absent, and keeps them loaded.
 """
 
@@ -114,8 +115,16 @@ def changes_only(src: Path, night: Path, out: Path) -> dict[str, dict[str, int]]
         tonight = _counted(tonight)
         fresh = tonight.join(before, on=["line", "nth"], how="anti")
         del before  # the night before's text: 1.8 GB of leads at 10M
-        keys = fresh.select(key.alias("key")).unique().get_column("key")
-        picked = tonight.filter(key.is_in(keys.implode())).get_column("line")
+        keys = fresh.select(key.alias("key")).filter(pl.col("key") != "").unique().to_series()
+        # a line without an id names no record: only a fresh one is in the file of changes
+        is_fresh = tonight.join(
+            fresh.select("line", "nth", pl.lit(True).alias("_fresh")),
+            on=["line", "nth"],
+            how="left",
+            maintain_order="left",
+        ).get_column("_fresh")
+        listed = (key != "") & key.is_in(keys.implode())
+        picked = tonight.filter(listed | ((key == "") & is_fresh.is_not_null())).get_column("line")
         body = picked.str.join("\n").item() + "\n" if picked.len() else ""
         (out / name).write_text(f"{header}\n{body}", encoding="utf-8")
         counts[name] = {"rows": picked.len(), "records": keys.len(), "fresh": fresh.height}

@@ -99,7 +99,7 @@ CASES = {
             "AC-1,,LD-1,Ann",
             "AC-2,OP-1,,Taylor Changed",  # changed
             ",,LD-2,Cy",
-            ",,LD-4,Taylor Changed",  # changed: every blank id is one record
+            ",,LD-4,Taylor Changed",  # changed: a line without an id comes alone
             "AC-3,,LD-1,Ed",
             "AC-3,,LD-1,Ed",
             "AC-3,,LD-1,Ed",  # a third copy of a line is fresh too
@@ -107,7 +107,6 @@ CASES = {
         ],
         [
             "AC-2,OP-1,,Taylor Changed",
-            ",,LD-2,Cy",
             ",,LD-4,Taylor Changed",
             "AC-3,,LD-1,Ed",
             "AC-3,,LD-1,Ed",
@@ -138,7 +137,7 @@ def test_the_changes_only_export_holds_every_line_of_each_new_or_changed_record(
         "leads.csv": {"rows": 4, "records": 3, "fresh": 3},
         "opportunities.csv": {"rows": 2, "records": 2, "fresh": 2},
         "stage_history.csv": {"rows": 5, "records": 2, "fresh": 3},
-        "activities.csv": {"rows": 7, "records": 4, "fresh": 4},
+        "activities.csv": {"rows": 6, "records": 3, "fresh": 4},
     }
     saved = json.loads((tmp_path / "changes" / "_changes_only.json").read_text(encoding="utf-8"))
     assert saved == counts
@@ -152,16 +151,22 @@ def test_a_night_without_changes_gives_files_with_only_their_header(tmp_path: Pa
         assert counts[name] == {"rows": 0, "records": 0, "fresh": 0}
 
 
-def _records(path: Path) -> pl.DataFrame:
-    """Per record key (the trimmed first field): its lines, sorted."""
+def _keyed_lines(path: Path) -> pl.DataFrame:
+    """Every line of the file with its key (the trimmed first field)."""
     lines = pl.read_csv(path, separator="\x1f", quote_char=None, infer_schema=False).to_series()
     key = lines.str.extract(r"^([^,]*)", 1).str.strip_chars()
-    return (
-        pl.DataFrame({"key": key, "line": lines})
-        .group_by("key")
-        .agg(pl.col("line").sort())
-        .sort("key")
-    )
+    return pl.DataFrame({"key": key, "line": lines})
+
+
+def _records(path: Path) -> pl.DataFrame:
+    """Per record key: its lines, sorted (lines without an id name no record: left out)."""
+    keyed = _keyed_lines(path).filter(pl.col("key") != "")
+    return keyed.group_by("key").agg(pl.col("line").sort()).sort("key")
+
+
+def _unkeyed(path: Path) -> Counter[str]:
+    """The lines without an id, counted."""
+    return Counter(_keyed_lines(path).filter(pl.col("key") == "").get_column("line").to_list())
 
 
 def test_the_night_before_with_the_changes_applied_is_the_night_but_for_gone_rows(
@@ -197,3 +202,6 @@ def test_the_night_before_with_the_changes_applied_is_the_night_but_for_gone_row
             assert tonight is None or Counter(tonight) < Counter(line), name
         assert differs.height <= derived[name]["gone"], name
         assert counts[name]["records"] == changes.height, name
+        # a line without an id is in the file of changes only when it is fresh tonight
+        was, now = _unkeyed(src / name), _unkeyed(tmp_path / "night" / name)
+        assert _unkeyed(tmp_path / "changes" / name) == now - was, name

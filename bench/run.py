@@ -61,7 +61,7 @@ class Measured:
     rows: int
     steps: dict[str, float] = field(default_factory=dict)
     killed: bool = False
-    #: Why the run failed, when it may fail (the baseline under a memory cap); "" when it ran.
+    #: Why the run failed (its error's line); "" when it ran.
     failure: str = ""
 
     @property
@@ -390,10 +390,15 @@ def funnel_run(
     max_rss_mb: float,
 ) -> Measured:
     cmd = [str(BIN / "funnel"), "run", "--config", str(config), "--as-of", as_of]
-    child = run_child(cmd, {**env, "PREFECT_API_URL": api_url}, max_rss_mb)
+    # a run that fails is reported with the figures of the others (its own print as nan)
+    child = run_child(cmd, {**env, "PREFECT_API_URL": api_url}, max_rss_mb, may_fail=True)
+    if child.error:
+        print(f"{name} run failed: {child.error}", flush=True)
     time.sleep(1.0)  # the task runs' final states reach the server as events
-    steps = step_times(api_url)  # of a killed run: the steps it finished
-    return Measured(name, child.seconds, child.peak_rss_mb, rows, steps, child.killed)
+    steps = step_times(api_url)  # of a killed or failed run: the steps it finished
+    return Measured(
+        name, child.seconds, child.peak_rss_mb, rows, steps, child.killed, child.error or ""
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -471,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
 
         with prefect_server(env, work / "prefect-server") as api_url:
             runs = [funnel_run(config, FULL_AS_OF, env, api_url, rows, "full", args.max_rss_mb)]
-            if not runs[0].killed:  # (the next night's export is derived only when needed)
+            if not (runs[0].killed or runs[0].failure):  # (the next night is derived if needed)
                 # the changes-only run starts from the full run's state, not the incremental's
                 after_full = (
                     copy_state(config, work / "changes-warehouse") if args.changes_only else None
@@ -519,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
     nightly = [m for m in runs if m.name != "changes_only"]  # the last line's, as it always was
     print(changes_line(runs))
     print(last_line(args.leads, baseline, nightly))
-    return 0
+    return 1 if any(m.failure for m in runs) else 0
 
 
 def changes_line(runs: list[Measured]) -> str:

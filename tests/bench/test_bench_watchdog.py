@@ -6,7 +6,9 @@ import math
 import os
 import sys
 
-from bench.run import Measured, changes_line, last_line, run_child
+import pytest
+
+from bench.run import Measured, changes_line, last_line, report, run_child
 
 #: A child that grows to 1 GB in 25 MB steps, then prints "done".
 GROW = (
@@ -69,3 +71,18 @@ def test_the_changes_only_line_is_nan_for_a_run_that_was_killed_or_never_ran() -
     assert changes_line([full, killed]) == "changes_only_s=nan changes_only_vs_full=nan"
     killed_full = Measured("full", 20.0, 9000.0, 100, killed=True)
     assert changes_line([killed_full]) == "changes_only_s=nan changes_only_vs_full=nan"
+
+
+def test_a_failed_funnel_run_is_reported_with_the_others_and_prints_as_nan(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    full = Measured("full", 20.0, 900.0, 100)
+    incremental = Measured("incremental", 5.0, 800.0, 101)
+    failed = Measured("changes_only", 3.0, 2000.0, 10, failure="Out of Memory Error: ...")
+    report([Measured("baseline", 10.0, 500.0, 100), full, incremental, failed])
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[-1].startswith("changes_only") and "FAILED: Out of Memory Error" in rows[-1]
+    assert rows[-2].startswith("incremental") and "FAILED" not in rows[-2]
+    assert changes_line([full, incremental, failed]) == (
+        "changes_only_s=nan changes_only_vs_full=nan"
+    )

@@ -396,9 +396,7 @@ def funnel_run(
         print(f"{name} run failed: {child.error}", flush=True)
     time.sleep(1.0)  # the task runs' final states reach the server as events
     steps = step_times(api_url)  # of a killed or failed run: the steps it finished
-    return Measured(
-        name, child.seconds, child.peak_rss_mb, rows, steps, child.killed, child.error or ""
-    )
+    return Measured(name, child.seconds, child.peak_rss_mb, rows, steps, child.killed, child.error)
 
 
 def main(argv: list[str] | None = None) -> int:

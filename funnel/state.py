@@ -198,6 +198,14 @@ def record_quality(
             )
 
 
+def has_rows(con: duckdb.DuckDBPyConnection, source: str, entity: str) -> bool:
+    """Whether the state holds loaded rows of the source (as this entity)."""
+    row = con.execute(
+        f"select exists (select 1 from {raw_table_name(entity)} where source_system = ?)", [source]
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def get_watermark(con: duckdb.DuckDBPyConnection, source: str, entity: str, fmt: str) -> str | None:
     """The source's last loaded watermark; None (a full pull is due) when there is none, when
     the source now has another entity or format, or when its raw rows are gone."""
@@ -207,18 +215,7 @@ def get_watermark(con: duckdb.DuckDBPyConnection, source: str, entity: str, fmt:
     ).fetchone()
     if row is None or row[0] is None:
         return None
-    (loaded,) = con.execute(
-        f"select count(*) from {raw_table_name(entity)} where source_system = ?", [source]
-    ).fetchone() or (0,)
-    return str(row[0]) if loaded else None
-
-
-def has_rows(con: duckdb.DuckDBPyConnection, source: str, entity: str) -> bool:
-    """Whether the state holds loaded rows of the source (as this entity)."""
-    row = con.execute(
-        f"select exists (select 1 from {raw_table_name(entity)} where source_system = ?)", [source]
-    ).fetchone()
-    return bool(row and row[0])
+    return str(row[0]) if has_rows(con, source, entity) else None
 
 
 def set_watermark(

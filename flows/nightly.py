@@ -152,8 +152,11 @@ def load(
             if c.extract.watermark is not None:
                 s = c.source
                 state.set_watermark(con, run_id, s.name, s.entity, s.format, c.extract.watermark)
-        # the snapshot comparison reads every record: its own allowance beyond what is held
-        state.limit_memory_growth(con, state.LOAD_MEMORY)
+        # the snapshot comparison reads every record: its own allowance beyond what is held,
+        # and at least what the models may use
+        state.limit_memory_growth(
+            con, state.LOAD_MEMORY, at_least=config.warehouse.memory_limit_bytes
+        )
         snapshots.record_load(con, run_id, as_of)
         # last, the carried rows' lines for tonight: few are written here (DuckDB holds the
         # updates in memory until the commit), many staged and written after it

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import re
 import tomllib
 from datetime import date, datetime
 from pathlib import Path
@@ -60,8 +61,19 @@ class WarehouseConfig(_Strict):
     timezone: str = "UTC"
     #: The private state file (raw tables, run log). Default: beside the warehouse.
     state_path: Path | None = None
-    #: DuckDB's memory limit while the models build (it spills to disk beyond it).
+    #: DuckDB's memory limit while the models build (it spills to disk beyond it), and the
+    #: least the load's snapshot comparison gets (funnel.state.limit_memory_growth).
     memory_limit: str = Field(default="1GB", pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$")
+
+    @property
+    def memory_limit_bytes(self) -> int:
+        """`memory_limit` in bytes, as DuckDB reads it (KB = 1000 bytes, KiB = 1024)."""
+        match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT])(i?)B", self.memory_limit)
+        if match is None:  # the field's pattern admits nothing else
+            raise ValueError(f"not a memory size: {self.memory_limit!r}")
+        number, unit, binary = match.groups()
+        base = 1024 if binary else 1000
+        return int(float(number) * base ** ("KMGT".index(unit) + 1))
 
     @field_validator("timezone")
     @classmethod

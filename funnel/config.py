@@ -56,6 +56,11 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: A DuckDB memory size as `[warehouse] memory_limit` takes it: a number, then KB, MB, GB or TB
+#: (powers of 1000) or KiB, MiB, GiB or TiB (powers of 1024).
+MEMORY_SIZE = r"(\d+(?:\.\d+)?)\s*([KMGT])(i?)B"
+
+
 class WarehouseConfig(_Strict):
     path: Path = Path("data/warehouse/funnel.duckdb")
     timezone: str = "UTC"
@@ -63,12 +68,12 @@ class WarehouseConfig(_Strict):
     state_path: Path | None = None
     #: DuckDB's memory limit while the models build (it spills to disk beyond it), and the
     #: least the load's snapshot comparison gets (funnel.state.limit_memory_growth).
-    memory_limit: str = Field(default="1GB", pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$")
+    memory_limit: str = Field(default="1GB", pattern=rf"^{MEMORY_SIZE}$")
 
     @property
     def memory_limit_bytes(self) -> int:
         """`memory_limit` in bytes, as DuckDB reads it (KB = 1000 bytes, KiB = 1024)."""
-        match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT])(i?)B", self.memory_limit)
+        match = re.fullmatch(MEMORY_SIZE, self.memory_limit)
         if match is None:  # the field's pattern admits nothing else
             raise ValueError(f"not a memory size: {self.memory_limit!r}")
         number, unit, binary = match.groups()

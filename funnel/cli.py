@@ -68,7 +68,7 @@ def _print_summary(summary: object) -> None:
     out.print(table)
     metrics = Table(title="headline metrics (funnel_metrics_daily, as-of day)")
     for col in (
-        "window",
+        "trailing window",
         "won",
         "lost",
         "win rate",
@@ -80,7 +80,7 @@ def _print_summary(summary: object) -> None:
         metrics.add_column(col, justify="right")
     for m in summary.headline:
         metrics.add_row(
-            m["window"],
+            m["trailing_window"],
             f"{m['won']:,}",
             f"{m['lost']:,}",
             "-" if m["win_rate"] is None else f"{m['win_rate']:.1%}",

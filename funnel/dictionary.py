@@ -205,9 +205,10 @@ def render(docs: dict[str, TableDoc]) -> str:
         "the warehouse itself as DuckDB comments:",
         "`select table_name, column_name, comment from duckdb_columns()`.",
         "",
-        "Days are calendar days in the warehouse time zone; `window` is `30d`, `90d`, `365d` (the",
-        "trailing days ending on `day`) or `all` (everything up to and including `day`). Shares",
-        "and rates are in 0..1; amounts are in the currency of the source (not converted).",
+        "Days are calendar days in the warehouse time zone; `trailing_window` is `30d`, `90d`,",
+        "`365d` (the trailing days ending on `day`) or `all` (everything up to and including",
+        "`day`). Shares and rates are in 0..1; amounts are in the currency of the source (not",
+        "converted).",
         "",
         *(f"- [{n}](#{n})" for n in names),
     ]

@@ -17,10 +17,10 @@ from funnel.schema import ENTITIES, raw_table_name
 from funnel.state import LOG_TABLES
 
 HEADLINE_SQL = """
-select "window", won, lost, win_rate, avg_deal_size, median_cycle_days, open_count,
+select trailing_window, won, lost, win_rate, avg_deal_size, median_cycle_days, open_count,
        weighted_pipeline, sales_velocity
 from funnel_metrics_daily where day = getvariable('as_of')
-order by list_position(['30d', '90d', '365d', 'all'], "window")
+order by list_position(['30d', '90d', '365d', 'all'], trailing_window)
 """
 
 

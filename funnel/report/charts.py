@@ -153,7 +153,7 @@ def trend(
     value: str,
     value_title: str,
     value_format: str,
-    series: str = "window",
+    series: str = "trailing_window",
     series_order: Sequence[str] = ("30d", "90d", "365d"),
 ) -> dict[str, Any]:
     """One line per window over the days."""
@@ -167,7 +167,7 @@ def trend(
             color=alt.Color(
                 f"{series}:N",
                 scale=alt.Scale(domain=list(series_order), range=["#9ecae1", "#4292c6", "#08306b"]),
-                title="window",
+                title="trailing window",
                 legend=alt.Legend(orient="bottom"),
             ),
             tooltip=[

@@ -43,14 +43,14 @@ def headline(ctx: Context) -> Section | None:
     rows = ctx.rows(
         """
         select * from funnel_metrics_daily where day = ?
-        order by list_position(['30d', '90d', '365d', 'all'], "window")
+        order by list_position(['30d', '90d', '365d', 'all'], trailing_window)
         """,
         [ctx.as_of],
     )
     if not rows:
         return None
     cur = ctx.currency
-    every = {r["window"]: r for r in rows}
+    every = {r["trailing_window"]: r for r in rows}
     m = every.get("all", rows[-1])
     kpis = [
         Kpi("won", "Won", fmt.count(m["won"]), "opportunities, all time"),
@@ -74,7 +74,7 @@ def headline(ctx: Context) -> Section | None:
     ]
     table = Table(
         [
-            "window",
+            "trailing window",
             "won",
             "lost",
             "win rate",
@@ -86,7 +86,7 @@ def headline(ctx: Context) -> Section | None:
         ],
         [
             [
-                r["window"],
+                r["trailing_window"],
                 fmt.count(r["won"]),
                 fmt.count(r["lost"]),
                 fmt.percent(r["win_rate"]),
@@ -288,11 +288,11 @@ def trends(ctx: Context) -> Section | None:
     step = 1 if span <= 750 else 7
     rows = ctx.rows(
         """
-        select day, "window", win_rate, avg_deal_size, avg_cycle_days, sales_velocity
+        select day, trailing_window, win_rate, avg_deal_size, avg_cycle_days, sales_velocity
         from funnel_metrics_daily
-        where day <= ? and "window" in ('30d', '90d', '365d')
+        where day <= ? and trailing_window in ('30d', '90d', '365d')
           and date_diff('day', day, ?::date) % ? = 0
-        order by day, "window"
+        order by day, trailing_window
         """,
         [ctx.as_of, ctx.as_of, step],
     )
@@ -300,11 +300,11 @@ def trends(ctx: Context) -> Section | None:
         return None
     month_ends = ctx.rows(
         """
-        select day, "window", win_rate, avg_deal_size, avg_cycle_days, sales_velocity
+        select day, trailing_window, win_rate, avg_deal_size, avg_cycle_days, sales_velocity
         from funnel_metrics_daily
-        where day <= ? and "window" in ('30d', '90d', '365d')
+        where day <= ? and trailing_window in ('30d', '90d', '365d')
           and (day = last_day(day) or day = ?) and day > ?::date - interval 1 year
-        order by day desc, "window"
+        order by day desc, trailing_window
         """,
         [ctx.as_of, ctx.as_of, ctx.as_of],
     )
@@ -317,7 +317,7 @@ def trends(ctx: Context) -> Section | None:
     }
     by_day: dict[Any, dict[str, dict[str, Any]]] = {}
     for r in month_ends:
-        by_day.setdefault(r["day"], {})[r["window"]] = r
+        by_day.setdefault(r["day"], {})[r["trailing_window"]] = r
     figures = []
     for metric, title, d3 in TREND_METRICS:
         spec = charts.trend(rows, value=metric, value_title=title, value_format=d3)
@@ -649,7 +649,7 @@ def _stage_durations(ctx: Context) -> Figure | None:
     rows = ctx.rows(
         """
         select * from stage_durations
-        where day = ? and "window" = ? and stage not in ('won', 'lost', 'post_sale')
+        where day = ? and trailing_window = ? and stage not in ('won', 'lost', 'post_sale')
         order by stage_order
         """,
         [ctx.as_of, DURATION_WINDOW],
@@ -782,7 +782,7 @@ def owners(ctx: Context) -> Section | None:
     rows = ctx.rows(
         """
         select * from owner_metrics_daily
-        where day = ? and "window" = ? and won + lost > 0
+        where day = ? and trailing_window = ? and won + lost > 0
         order by won_amount desc nulls last, win_rate desc nulls last, owner
         """,
         [ctx.as_of, RANK_WINDOW],
@@ -835,7 +835,7 @@ def sources(ctx: Context) -> Section | None:
     rows = ctx.rows(
         """
         select * from source_metrics_daily
-        where day = ? and "window" = ? and leads > 0
+        where day = ? and trailing_window = ? and leads > 0
         order by lead_to_win_rate desc nulls last, won desc, source
         """,
         [ctx.as_of, RANK_WINDOW],

@@ -15,7 +15,7 @@ open_now as (
 
 select
     funnel_metrics_daily.day,
-    funnel_metrics_daily."window",
+    funnel_metrics_daily.trailing_window,
     funnel_metrics_daily.open_count,
     open_now.open_count as expected_open_count,
     funnel_metrics_daily.open_amount,

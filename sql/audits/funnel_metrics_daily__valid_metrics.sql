@@ -10,8 +10,8 @@ from funnel_metrics_daily
 group by day
 having
     count(*) <> 4
-    or count(distinct "window") <> 4
-    or bool_or("window" not in ('30d', '90d', '365d', 'all'))
+    or count(distinct trailing_window) <> 4
+    or bool_or(trailing_window not in ('30d', '90d', '365d', 'all'))
     or min(win_rate) < 0
     or max(win_rate) > 1
     or min(won) < 0

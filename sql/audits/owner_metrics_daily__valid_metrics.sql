@@ -1,4 +1,4 @@
--- audit: owner_metrics_daily is unique on (day, window, owner), its rates are in 0..1, and its
+-- audit: owner_metrics_daily is unique on (day, trailing_window, owner), its rates are in 0..1, and its
 -- additive columns sum to funnel_metrics_daily (offending: the days and windows that break it).
 with
 
@@ -6,7 +6,7 @@ per_day as (
 
     select
         day,
-        "window",
+        trailing_window,
         count(*) as owner_rows,
         count(distinct owner) as owners,
         sum(won) as won,
@@ -19,7 +19,7 @@ per_day as (
         bool_or(owner is null) as has_null_owner
 
     from owner_metrics_daily
-    group by day, "window"
+    group by day, trailing_window
 
 )
 
@@ -30,7 +30,7 @@ select
 
 from per_day
 inner join funnel_metrics_daily as totals
-    on per_day.day = totals.day and per_day."window" = totals."window"
+    on per_day.day = totals.day and per_day.trailing_window = totals.trailing_window
 where
     per_day.owner_rows <> per_day.owners
     or per_day.has_null_owner

@@ -1,15 +1,15 @@
--- audit: source_metrics_daily is unique on (day, window, source) and its counts nest
+-- audit: source_metrics_daily is unique on (day, trailing_window, source) and its counts nest
 -- (won, converted, qualified <= leads; rate in 0..1) (offending: the rows that break it).
 select
     day,
-    "window",
+    trailing_window,
     source,
     count(*) as rows_in_grain,
     min(leads) as leads,
     max(lead_to_win_rate) as lead_to_win_rate
 
 from source_metrics_daily
-group by day, "window", source
+group by day, trailing_window, source
 having
     count(*) > 1
     or source is null

@@ -1,9 +1,9 @@
 -- audit: stage_durations has every canonical stage in every window (offending: missing pairs).
 select
-    windows."window",
+    windows.trailing_window,
     stages.stage
 
-from (select unnest(['30d', '90d', '365d', 'all']) as "window") as windows
+from (select unnest(['30d', '90d', '365d', 'all']) as trailing_window) as windows
 cross join int_stages__ranked as stages
 anti join stage_durations as durations
-    on windows."window" = durations."window" and stages.stage = durations.stage
+    on windows.trailing_window = durations.trailing_window and stages.stage = durations.stage

@@ -1,12 +1,12 @@
 -- audit: stage_durations has exactly one row per (window, stage), all on the as-of day, with
 -- coherent counts and shares (offending: the groups that break it).
 select
-    "window",
+    trailing_window,
     stage,
     count(*) as rows_in_grain
 
 from stage_durations
-group by "window", stage
+group by trailing_window, stage
 having
     count(*) <> 1
     or min(day) <> cast(getvariable('as_of') as date)

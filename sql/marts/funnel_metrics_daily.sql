@@ -1,5 +1,5 @@
 -- funnel_metrics_daily: the headline sales metrics of every day and window, all owners together.
--- grain: (day, window)
+-- grain: (day, trailing_window)
 -- inputs: int_pipeline_metrics__windowed (see its header for every definition and decision)
 -- columns: won, lost, win_rate = won / (won + lost) (NULL with no closes), won_amount,
 --   avg_deal_size, avg_cycle_days, median_cycle_days, open_count, open_amount (the same in every
@@ -19,7 +19,7 @@ final as (
     select
         -- grain
         day,
-        window_name as "window",
+        window_name as trailing_window,
 
         -- closed in the window
         won,
@@ -43,4 +43,4 @@ final as (
 )
 
 select * from final
-order by day, "window"
+order by day, trailing_window

@@ -1,5 +1,5 @@
 -- owner_metrics_daily: funnel_metrics_daily per opportunity owner.
--- grain: (day, window, owner)
+-- grain: (day, trailing_window, owner)
 -- inputs: int_pipeline_metrics__windowed (see its header for every definition and decision)
 -- decisions: owner is the opportunity's owner, '(none)' when it has none. Every owner of any
 -- loaded opportunity gets a row on every spine day and window (zeros before their first deal).
@@ -18,7 +18,7 @@ final as (
     select
         -- grain
         day,
-        window_name as "window",
+        window_name as trailing_window,
         owner_key as owner,
 
         -- closed in the window
@@ -43,4 +43,4 @@ final as (
 )
 
 select * from final
-order by day, "window", owner
+order by day, trailing_window, owner

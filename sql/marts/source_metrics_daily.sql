@@ -1,5 +1,5 @@
 -- source_metrics_daily: lead volume and outcome by lead source, per day and window.
--- grain: (day, window, source)
+-- grain: (day, trailing_window, source)
 -- inputs: int_day_spine, stg_leads, lead_qualification, opportunities, int_windows
 -- decisions:
 --   Over the leads created in the window ('30d', '90d', '365d' trailing days ending on day,
@@ -132,7 +132,7 @@ final as (
 
     select
         day,
-        window_name as "window",
+        window_name as trailing_window,
         source_key as source,
         cast(leads as bigint) as leads,
         cast(qualified as bigint) as qualified,
@@ -145,4 +145,4 @@ final as (
 )
 
 select * from final
-order by day, "window", source
+order by day, trailing_window, source

@@ -1,6 +1,6 @@
 -- stage_durations: how long records stay in each stage and how many the funnel loses there, over
 -- the trailing windows ending on the as-of day.
--- grain: (window, stage) for the 8 canonical stages and the 4 windows; day is the as-of day (a
+-- grain: (trailing_window, stage) for the 8 canonical stages and the 4 windows; day is the as-of day (a
 --   snapshot, like pipeline_forecast: earlier days live in earlier warehouses)
 -- inputs: stage_transitions, int_stages__ranked, int_windows
 -- decisions:
@@ -116,7 +116,7 @@ final as (
 
     select
         as_of.as_of_day as day,
-        windows.window_name as "window",
+        windows.window_name as trailing_window,
         stages.stage,
         stages.sort_order as stage_order,
 
@@ -154,4 +154,4 @@ final as (
 )
 
 select * from final
-order by list_position(['30d', '90d', '365d', 'all'], "window"), stage_order
+order by list_position(['30d', '90d', '365d', 'all'], trailing_window), stage_order

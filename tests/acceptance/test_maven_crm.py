@@ -51,7 +51,7 @@ def test_maven_export_gives_the_known_figures(tmp_path: Path, shared_data: Path)
             con.execute(
                 """
             select won, lost, round(win_rate, 4), round(avg_deal_size, 2), median_cycle_days
-            from funnel_metrics_daily where day = date '2017-12-31' and "window" = 'all'
+            from funnel_metrics_daily where day = date '2017-12-31' and trailing_window = 'all'
             """
             ).fetchone()
             or ()
@@ -64,7 +64,7 @@ def test_maven_export_gives_the_known_figures(tmp_path: Path, shared_data: Path)
         top_owner = con.execute(
             """
             select owner, won_amount from owner_metrics_daily
-            where day = date '2017-12-31' and "window" = 'all'
+            where day = date '2017-12-31' and trailing_window = 'all'
             order by won_amount desc nulls last limit 1
             """
         ).fetchone()

@@ -60,7 +60,7 @@ def test_won_and_lost_agree_across_the_new_tables(warehouse: duckdb.DuckDBPyConn
     won, lost = one(
         warehouse,
         f"""select won, lost from funnel_metrics_daily
-            where "window" = 'all' and day = date '{AS_OF}'""",
+            where trailing_window = 'all' and day = date '{AS_OF}'""",
     )
     assert (won, lost) == (213, 532)
     assert one(
@@ -87,7 +87,7 @@ def test_stage_durations_and_bottlenecks_on_the_sample(
     rows = warehouse.execute(
         """
         select stage, exited, round(median_days_in_stage, 2), exited_to_lost, entered, dropped
-        from stage_durations where "window" = 'all' and stage in ('meeting', 'proposal')
+        from stage_durations where trailing_window = 'all' and stage in ('meeting', 'proposal')
         order by stage_order
         """
     ).fetchall()

@@ -51,7 +51,7 @@ def open_report(chromium: Chromium, report: Path) -> Page:
 #: funnel_metrics_daily as the contract defines it, for hand-made warehouses.
 METRICS_DDL = """
 create table funnel_metrics_daily (
-    day date, "window" varchar, won bigint, lost bigint, win_rate double, won_amount double,
+    day date, trailing_window varchar, won bigint, lost bigint, win_rate double, won_amount double,
     avg_deal_size double, avg_cycle_days double, median_cycle_days double, open_count bigint,
     open_amount double, weighted_pipeline double, sales_velocity double
 )

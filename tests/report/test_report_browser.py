@@ -66,7 +66,7 @@ def test_maven_report_shows_the_warehouse_figures(
         won, lost, win_rate, avg_deal = con.execute(
             """
             select won, lost, win_rate, avg_deal_size from funnel_metrics_daily
-            where day = date '2017-12-31' and "window" = 'all'
+            where day = date '2017-12-31' and trailing_window = 'all'
             """
         ).fetchall()[0]
         rows = con.execute("select rows_read, rows_quarantined from pipeline_runs").fetchall()

@@ -14,7 +14,7 @@ from tests.report.test_report_file import FETCHING
 
 TABLES = """
 create table stage_durations as
-select date '2026-03-31' as day, '90d' as "window", stage, stage_order,
+select date '2026-03-31' as day, '90d' as trailing_window, stage, stage_order,
        10 as exited, 6.5 as avg_days_in_stage, 5.0 as median_days_in_stage, 6 as exited_forward,
        1 as exited_back, 0 as exited_to_won, 3 as exited_to_lost, 0.3 as lost_share,
        12 as entered, 5 as dropped, 3 as dropped_lost, 2 as dropped_open,

@@ -70,7 +70,7 @@ def test_headline_metrics_on_the_as_of_day(maven: duckdb.DuckDBPyConnection) -> 
     row = maven.execute(
         """
         select won, lost, round(win_rate, 4), round(avg_deal_size, 2), median_cycle_days
-        from funnel_metrics_daily where day = ? and "window" = 'all'
+        from funnel_metrics_daily where day = ? and trailing_window = 'all'
         """,
         [AS_OF],
     ).fetchone()
@@ -89,7 +89,7 @@ def test_top_owner_by_won_amount(maven: duckdb.DuckDBPyConnection) -> None:
     top = maven.execute(
         """
         select owner, won_amount from owner_metrics_daily
-        where day = ? and "window" = 'all'
+        where day = ? and trailing_window = 'all'
         order by won_amount desc nulls last limit 1
         """,
         [AS_OF],
@@ -137,7 +137,7 @@ def test_stage_durations_without_stage_history(maven: duckdb.DuckDBPyConnection)
     rows = maven.execute(
         """
         select stage, entered, exited, dropped, still_in_stage from stage_durations
-        where "window" = 'all' and entered > 0 order by stage_order
+        where trailing_window = 'all' and entered > 0 order by stage_order
         """
     ).fetchall()
     assert rows == [

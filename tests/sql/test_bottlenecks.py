@@ -70,7 +70,7 @@ def stages(con: duckdb.DuckDBPyConnection, build: Callable[[], list[str]]) -> No
 
 
 def durations(con: duckdb.DuckDBPyConnection, window: str) -> dict[str, dict[str, Any]]:
-    rows = fetch(con, 'select * from stage_durations where "window" = ?', [window])
+    rows = fetch(con, "select * from stage_durations where trailing_window = ?", [window])
     return {r.pop("stage"): r for r in rows}
 
 

@@ -185,12 +185,12 @@ def test_source_metrics_daily(con: duckdb.DuckDBPyConnection) -> None:
     rows = fetch(
         con,
         """
-        select "window", source, leads, qualified, converted, won, lead_to_win_rate
-        from source_metrics_daily where day = ? order by "window", source
+        select trailing_window, source, leads, qualified, converted, won, lead_to_win_rate
+        from source_metrics_daily where day = ? order by trailing_window, source
         """,
         [AS_OF],
     )
-    got = {(r.pop("window"), r.pop("source")): tuple(r.values()) for r in rows}
+    got = {(r.pop("trailing_window"), r.pop("source")): tuple(r.values()) for r in rows}
     assert got == {
         ("30d", "(none)"): (0, 0, 0, 0, None),
         ("30d", "referral"): (1, 0, 0, 0, 0.0),
@@ -230,7 +230,7 @@ def test_source_metrics_count_leads_with_a_won_opportunity(
     assert rows_of(
         con,
         """select leads, converted, won, lead_to_win_rate from source_metrics_daily
-           where day = date '2024-03-31' and "window" = 'all'""",
+           where day = date '2024-03-31' and trailing_window = 'all'""",
     ) == [(2, 1, 1, 0.5)]
 
 
@@ -329,8 +329,8 @@ def test_empty_inputs_give_the_as_of_day_with_zeros(
                    " group by day") == [(AS_OF, 0, 0, 8)]  # fmt: skip
     assert rows_of(
         con,
-        'select "window", won, lost, win_rate, open_count, weighted_pipeline'
-        ' from funnel_metrics_daily order by "window"',
+        "select trailing_window, won, lost, win_rate, open_count, weighted_pipeline"
+        " from funnel_metrics_daily order by trailing_window",
     ) == [
         ("30d", 0, 0, None, 0, 0.0),
         ("365d", 0, 0, None, 0, 0.0),

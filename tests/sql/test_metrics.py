@@ -64,7 +64,7 @@ def metrics(con: duckdb.DuckDBPyConnection, build: Callable[[], list[str]]) -> N
 
 def day_rows(con: duckdb.DuckDBPyConnection, day: date) -> dict[str, dict[str, Any]]:
     rows = fetch(con, "select * from funnel_metrics_daily where day = ?", [day])
-    return {r.pop("window"): r for r in rows}
+    return {r.pop("trailing_window"): r for r in rows}
 
 
 @pytest.mark.usefixtures("metrics")
@@ -145,7 +145,7 @@ def test_owner_metrics(con: duckdb.DuckDBPyConnection) -> None:
         """
         select owner, won, lost, win_rate, won_amount, avg_deal_size, median_cycle_days,
                open_count, weighted_pipeline
-        from owner_metrics_daily where day = ? and "window" = 'all' order by owner
+        from owner_metrics_daily where day = ? and trailing_window = 'all' order by owner
         """,
         [AS_OF],
     )
@@ -157,7 +157,7 @@ def test_owner_metrics(con: duckdb.DuckDBPyConnection) -> None:
     ]
     thirty = fetch(
         con,
-        "select owner, won from owner_metrics_daily where day = ? and \"window\" = '30d'",
+        "select owner, won from owner_metrics_daily where day = ? and trailing_window = '30d'",
         [AS_OF],
     )
     assert {r["owner"]: r["won"] for r in thirty} == {"(none)": 0, "Ann": 2, "Bob": 0, "Cid": 0}
@@ -188,3 +188,15 @@ def test_a_close_without_a_date_counts_only_in_all_on_the_as_of_day(
     assert day_rows(con, date(2024, 3, 30))["all"]["won"] == 0
     # closed at an unknown moment: never counted open
     assert con.execute("select max(open_count) from funnel_metrics_daily").fetchone() == (0,)
+
+
+@pytest.mark.usefixtures("metrics")
+def test_the_window_column_is_filtered_without_quoting(con: duckdb.DuckDBPyConnection) -> None:
+    """`window` is a reserved word in DuckDB; `trailing_window` is a plain identifier."""
+    for table in ("funnel_metrics_daily", "owner_metrics_daily"):
+        (n,) = con.execute(
+            f"select count(distinct day) from {table} where trailing_window = '30d'"
+        ).fetchone() or (0,)
+        assert n == (AS_OF - date(2023, 1, 1)).days + 1, table
+    columns = {r[0] for r in con.execute("select column_name from duckdb_columns()").fetchall()}
+    assert "window" not in columns

@@ -17,6 +17,7 @@ from rich.table import Table
 from funnel.errors import ConfigError, FunnelError
 
 if TYPE_CHECKING:
+    from funnel import runlog
     from funnel.config import FunnelConfig
     from funnel.summary import RunSummary
 
@@ -31,13 +32,41 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 console = Console(stderr=True)
 out = Console()
 
 ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", help="The TOML config file.", show_default=True)
+    Path,
+    typer.Option(
+        "--config",
+        "-c",
+        envvar="FUNNEL_CONFIG",
+        help="The TOML config file (default: $FUNNEL_CONFIG, else funnel.toml).",
+        show_default=True,
+    ),
 ]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        out.print(f"funnel {version('funnel')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Turns CRM exports into a sales-funnel warehouse in DuckDB."""
 
 
 def _as_of(value: str | None, option: str = "--as-of") -> date | None:
@@ -340,6 +369,9 @@ def backfill(
 def status(
     config: ConfigOption = Path("funnel.toml"),
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs.")] = 10,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON array of runs, newest first.")
+    ] = False,
 ) -> None:
     """The last runs from the run log: status, rows, duration, quarantined, alerts sent."""
     cfg = _load(config)
@@ -352,29 +384,66 @@ def status(
         except runlog.LogBusy as e:
             console.print(f"{escape(str(e))}: showing the published pipeline_runs instead")
             runs, source = runlog.published_runs(cfg.warehouse_path, limit), "pipeline_runs"
+    except runlog.NoRunsYet as e:
+        runs = []
+        if not as_json:
+            out.print(
+                f"no runs yet ({escape(str(e))}); start one with `funnel run`", soft_wrap=True
+            )
+            return
     except runlog.LogUnavailable as e:
         console.print(escape(str(e)))
         raise typer.Exit(1) from None
+    if as_json:
+        import json
+
+        out.print_json(json.dumps([r.as_dict() for r in runs], default=str))
+        return
+    rows = [_status_cells(r) for r in runs]
+    if not out.is_terminal:  # a pipe or a cron log: every value whole, one line per run
+        out.print(escape(runlog.plain_table(STATUS_COLUMNS, rows)), soft_wrap=True)
+        return
     table = Table(title=f"last {len(runs)} runs ({source})")
-    for col in ("run id", "as of", "status", "exit", "started", "duration"):
+    for col in STATUS_COLUMNS[:6]:
         table.add_column(col, no_wrap=True)
-    for col in ("read", "loaded", "quarantined", "alerts"):
+    for col in STATUS_COLUMNS[6:10]:
         table.add_column(col, justify="right")
     table.add_column("message", overflow="fold", max_width=60)
-    for r in runs:
-        table.add_row(
-            r.run_id,
-            str(r.as_of),
-            _STATUS_STYLE.get(r.status, "{}").format(r.status),
-            "" if r.exit_code is None else str(r.exit_code),
-            f"{r.started_at:%Y-%m-%d %H:%M:%S}",
-            "" if r.duration is None else f"{r.duration.total_seconds():.0f} s",
-            *("-" if v is None else f"{v:,}" for v in (r.rows_read, r.rows_loaded)),
-            "-" if r.rows_quarantined is None else f"{r.rows_quarantined:,}",
-            "-" if r.alerts_sent is None else str(r.alerts_sent),
-            " ".join((r.message or "").split()),
-        )
+    for r, cells in zip(runs, rows, strict=True):
+        cells[2] = _STATUS_STYLE.get(r.status, "{}").format(r.status)
+        table.add_row(*cells)
     out.print(table)
+
+
+STATUS_COLUMNS = (
+    "run id",
+    "as of",
+    "status",
+    "exit",
+    "started",
+    "duration",
+    "read",
+    "loaded",
+    "quarantined",
+    "alerts",
+    "message",
+)
+
+
+def _status_cells(r: runlog.RunRow) -> list[str]:
+    """One run's values as `funnel status` prints them, in STATUS_COLUMNS order."""
+    return [
+        r.run_id,
+        str(r.as_of),
+        r.status,
+        "" if r.exit_code is None else str(r.exit_code),
+        f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+        "" if r.duration is None else f"{r.duration.total_seconds():.0f} s",
+        *("-" if v is None else f"{v:,}" for v in (r.rows_read, r.rows_loaded)),
+        "-" if r.rows_quarantined is None else f"{r.rows_quarantined:,}",
+        "-" if r.alerts_sent is None else str(r.alerts_sent),
+        " ".join((r.message or "").split()),
+    ]
 
 
 @app.command()

@@ -61,9 +61,30 @@ class RunRow:
     def duration(self) -> timedelta | None:
         return self.ended_at - self.started_at if self.ended_at else None
 
+    def as_dict(self) -> dict[str, object]:
+        """The run as JSON-ready values (dates and times as ISO text)."""
+        duration = self.duration
+        return {
+            **{k: v.isoformat() if isinstance(v, date) else v for k, v in vars(self).items()},
+            "duration_seconds": None if duration is None else duration.total_seconds(),
+        }
+
+
+def plain_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Columns padded to their widest value, nothing cut: for pipes and logs, not terminals."""
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
+    lines = [header, *rows]
+    return "\n".join(
+        "  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() for line in lines
+    )
+
 
 class LogUnavailable(Exception):
     """The state file does not exist yet, or a run holds it right now."""
+
+
+class NoRunsYet(LogUnavailable):
+    """No run has written the run log yet: not an error for `funnel status`."""
 
 
 class LogBusy(LogUnavailable):
@@ -95,7 +116,7 @@ def last_runs(config: FunnelConfig, limit: int = 10) -> list[RunRow]:
     """The newest runs of the state file's run log, failed and interrupted ones included."""
     path = config.state_path
     if not path.is_file():
-        raise LogUnavailable(f"no run log yet: {path} does not exist (no run so far)")
+        raise NoRunsYet(f"{path} does not exist")
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.IOException as e:

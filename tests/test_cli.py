@@ -108,3 +108,35 @@ def test_the_script_exits_as_sys_exit_would_less_the_teardown() -> None:
         assert result.stdout == "buffered thread done\natexit ran\n"
         expected_err = "on stderr" + ("bad input\n" if status == 1 else "")
         assert result.stderr == expected_err
+
+
+def test_every_command_answers_h_and_help() -> None:
+    commands = ("run", "rebuild", "backfill", "status", "serve", "report", "generate", "docs")
+    for args in [(), *((c,) for c in commands)]:
+        short, long = _funnel(*args, "-h"), _funnel(*args, "--help")
+        assert short.returncode == long.returncode == 0, (args, short.stderr)
+        assert short.stdout == long.stdout
+        assert "Usage:" in short.stdout and "Options" in short.stdout
+
+
+def test_version_prints_the_installed_version() -> None:
+    from importlib.metadata import version
+
+    result = _funnel("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"funnel {version('funnel')}"
+
+
+def test_funnel_config_names_the_default_config(tmp_path: Path) -> None:
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "COLUMNS": "200"}
+    missing = tmp_path / "elsewhere.toml"
+    result = subprocess.run(
+        [sys.executable, "-m", "funnel", "status"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**env, "FUNNEL_CONFIG": str(missing)},
+    )
+    assert result.returncode == 2
+    assert f"config file not found: {missing}" in result.stderr

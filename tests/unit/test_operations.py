@@ -122,20 +122,35 @@ def test_last_runs_newest_first_with_rows_duration_and_alerts(tmp_path: Path) ->
     assert runs[0].started_at == datetime(2026, 11, 1, 2, 0)
 
 
-def test_status_command_prints_the_runs(tmp_path: Path) -> None:
-    config_path = write_project(tmp_path)
-    _log(config_path)
-    result = subprocess.run(
-        [sys.executable, "-m", "funnel", "status", "--config", str(config_path), "--limit", "5"],
+def _status(config_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`funnel status` with its output in a pipe of 80 columns, as in a cron log."""
+    return subprocess.run(
+        [sys.executable, "-m", "funnel", "status", "--config", str(config_path), *args],
         capture_output=True,
         text=True,
         timeout=60,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "COLUMNS": "80"},
     )
+
+
+def _cells(output: str) -> list[list[str]]:
+    """The rows of `funnel status`'s plain table, cut at its header's column starts."""
+    header, *rows = output.splitlines()
+    labels = ("run id", "as of", "status", "exit", "started", "duration", "read", "loaded")
+    labels += ("quarantined", "alerts", "message")
+    starts = [header.index(label) for label in labels]
+    ends = [*starts[1:], None]
+    return [[row[a:b].strip() for a, b in zip(starts, ends, strict=True)] for row in rows]
+
+
+def test_status_in_a_pipe_prints_every_value_whole(tmp_path: Path) -> None:
+    config_path = write_project(tmp_path)
+    _log(config_path)
+    result = _status(config_path, "--limit", "5")
     assert result.returncode == 0, result.stderr
-    rows = [line for line in result.stdout.splitlines() if line.startswith("│ r")]
-    assert [r.split("│")[1].strip() for r in rows] == ["r3", "r2", "r1"]
-    assert [c.strip() for c in rows[2].split("│")[1:-1]] == [
+    rows = _cells(result.stdout)
+    assert [r[0] for r in rows] == ["r3", "r2", "r1"]
+    assert rows[2] == [
         "r1",
         "2026-10-29",
         "published",
@@ -148,19 +163,42 @@ def test_status_command_prints_the_runs(tmp_path: Path) -> None:
         "0",
         "published msg",
     ]
+    assert "…" not in result.stdout
 
 
-def test_status_without_any_run_says_so(tmp_path: Path) -> None:
+def test_status_json_lists_the_runs_newest_first(tmp_path: Path) -> None:
+    import json
+
     config_path = write_project(tmp_path)
-    result = subprocess.run(
-        [sys.executable, "-m", "funnel", "status", "--config", str(config_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
-    )
-    assert result.returncode == 1
-    assert "no run log yet" in result.stderr
+    _log(config_path)
+    result = _status(config_path, "--json")
+    assert result.returncode == 0, result.stderr
+    runs = json.loads(result.stdout)
+    assert [r["run_id"] for r in runs] == ["r3", "r2", "r1"]
+    assert runs[2] | {"run_id": "r1"} == {
+        "run_id": "r1",
+        "as_of": "2026-10-29",
+        "status": "published",
+        "exit_code": 0,
+        "started_at": "2026-10-30T02:00:00",
+        "ended_at": "2026-10-30T02:00:42",
+        "rows_read": 10,
+        "rows_loaded": 7,
+        "rows_quarantined": 3,
+        "alerts_sent": 0,
+        "message": "published msg",
+        "duration_seconds": 42.0,
+    }
+
+
+def test_status_without_any_run_says_so_and_exits_0(tmp_path: Path) -> None:
+    config_path = write_project(tmp_path)
+    result = _status(config_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("no runs yet (")
+    assert result.stdout.rstrip().endswith("start one with `funnel run`")
+    assert len(result.stdout.splitlines()) == 1
+    assert _status(config_path, "--json").stdout.strip() == "[]"
 
 
 def test_serve_without_a_prefect_server_exits_2_saying_what_to_start(tmp_path: Path) -> None:
@@ -234,8 +272,7 @@ def test_status_reads_the_published_pipeline_runs_while_a_run_holds_the_state(
         holder.close()
     assert result.returncode == 0, result.stderr
     assert "held by a running pipeline" in result.stderr
-    rows = [line for line in result.stdout.splitlines() if line.startswith("│ r")]
-    assert [c.strip() for c in rows[0].split("│")[1:6]] == [
+    assert _cells(result.stdout)[0][:5] == [
         "r1",
         "2026-10-29",
         "published",

@@ -376,6 +376,7 @@ def status(
     """The last runs from the run log: status, rows, duration, quarantined, alerts sent."""
     cfg = _load(config)
     from funnel import runlog
+    from funnel.query import plain_table
 
     source = cfg.state_path.name
     try:
@@ -401,7 +402,7 @@ def status(
         return
     rows = [_status_cells(r) for r in runs]
     if not out.is_terminal:  # a pipe or a cron log: every value whole, one line per run
-        out.print(escape(runlog.plain_table(STATUS_COLUMNS, rows)), soft_wrap=True)
+        out.print(escape(plain_table(STATUS_COLUMNS, rows)), soft_wrap=True)
         return
     table = Table(title=f"last {len(runs)} runs ({source})")
     for col in STATUS_COLUMNS[:6]:
@@ -444,6 +445,48 @@ def _status_cells(r: runlog.RunRow) -> list[str]:
         "-" if r.alerts_sent is None else str(r.alerts_sent),
         " ".join((r.message or "").split()),
     ]
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="One SQL statement, e.g. 'from leads limit 5'.")],
+    config: ConfigOption = Path("funnel.toml"),
+    state: Annotated[
+        bool,
+        typer.Option(
+            "--state",
+            help="Query the private state file (the run log: log_pipeline_runs,"
+            " log_dq_quarantine, ...) instead of the published warehouse.",
+        ),
+    ] = False,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="table, csv or json.", show_default=True)
+    ] = "table",
+) -> None:
+    """Run a read-only query on the published warehouse and print the rows."""
+    if fmt not in ("table", "csv", "json"):
+        raise typer.BadParameter(f"{fmt!r}: use table, csv or json", param_hint="--format")
+    cfg = _load(config)
+    from funnel.query import as_csv, as_json, plain_table, run_query, text
+
+    try:
+        result = run_query(cfg.state_path if state else cfg.warehouse_path, query)
+    except FunnelError as e:
+        console.print(escape(str(e)))
+        raise typer.Exit(e.exit_code) from None
+    if fmt == "csv":
+        out.file.write(as_csv(result))
+    elif fmt == "json":
+        out.file.write(as_json(result) + "\n")
+    elif out.is_terminal:
+        table = Table(*result.columns)
+        for row in result.rows:
+            table.add_row(*(escape(text(v)) for v in row))
+        out.print(table)
+        out.print(f"{len(result.rows):,} rows")
+    else:
+        rows = [[text(v) for v in row] for row in result.rows]
+        out.file.write(plain_table(result.columns, rows) + "\n")
 
 
 @app.command()

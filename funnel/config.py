@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import duckdb
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from funnel.connectors import check_source, is_api
@@ -69,6 +70,10 @@ class WarehouseConfig(_Strict):
     #: DuckDB's memory limit while the models build (it spills to disk beyond it), and the
     #: least the load's snapshot comparison gets (funnel.state.limit_memory_growth).
     memory_limit: str = Field(default="1GB", pattern=rf"^{MEMORY_SIZE}$")
+    #: The DuckDB storage format of the published file: "v1.2.0" opens in DuckDB 1.2 and later
+    #: (the DuckDB shell installed with funnel, DBeaver, R, older Python); "latest" is
+    #: DuckDB 2.0's own format, which 1.x cannot open.
+    storage_version: str = Field(default="v1.2.0", pattern=r"^(v\d+\.\d+\.\d+|latest)$")
 
     @property
     def memory_limit_bytes(self) -> int:
@@ -84,6 +89,15 @@ class WarehouseConfig(_Strict):
     @classmethod
     def _known_zone(cls, v: str) -> str:
         return known_zone(v)
+
+    @field_validator("storage_version")
+    @classmethod
+    def _known_storage_version(cls, v: str) -> str:
+        try:
+            duckdb.connect(config={"storage_compatibility_version": v}).close()
+        except duckdb.Error as e:
+            raise ValueError(f"{v!r} is not a storage version this DuckDB can write") from e
+        return v
 
 
 class SourceConfig(_Strict):

@@ -70,15 +70,6 @@ class RunRow:
         }
 
 
-def plain_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Columns padded to their widest value, nothing cut: for pipes and logs, not terminals."""
-    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
-    lines = [header, *rows]
-    return "\n".join(
-        "  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() for line in lines
-    )
-
-
 class LogUnavailable(Exception):
     """The state file does not exist yet, or a run holds it right now."""
 

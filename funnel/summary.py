@@ -9,6 +9,7 @@ from typing import Any
 
 import duckdb
 
+from funnel.commands import installed, shell_command
 from funnel.config import FunnelConfig
 from funnel.quality.validate import EntityOutcome
 
@@ -82,20 +83,21 @@ HEADLINES = {
 
 
 def quarantine_query(summary: RunSummary, config: FunnelConfig) -> str:
-    """A ready-to-paste DuckDB command listing the run's quarantined rows.
+    """A ready-to-paste shell command listing the run's quarantined rows (`funnel sql`).
 
     A published run's rows are in the warehouse's dq_quarantine; a failed run published
-    nothing, so its rows are only in the state file's log_dq_quarantine.
+    nothing, so its rows are only in the state file's log_dq_quarantine (`--state`).
     """
-    if summary.status == "published":
-        path, table = config.warehouse_path, "dq_quarantine"
-    else:
-        path, table = config.state_path, "log_dq_quarantine"
+    published = summary.status == "published"
+    table = "dq_quarantine" if published else "log_dq_quarantine"
     sql = (
         f"select source, source_file, source_line, reasons, original_row from {table}"
         f" where run_id = '{summary.run_id}' order by source, source_file, source_line"
     )
-    return f'duckdb -readonly {path} "{sql}"'
+    return shell_command(
+        installed("funnel"), "sql", "--config", str(config.config_path.resolve()),
+        *([] if published else ["--state"]), sql,
+    )  # fmt: skip
 
 
 def alert_text(

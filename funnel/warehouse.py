@@ -66,7 +66,13 @@ def build(config: FunnelConfig, run_id: str, as_of: date) -> Build:
     path = build_path(config, run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
-    con = duckdb.connect(str(path), config={"memory_limit": config.warehouse.memory_limit})
+    con = duckdb.connect(
+        str(path),
+        config={
+            "memory_limit": config.warehouse.memory_limit,
+            "storage_compatibility_version": config.warehouse.storage_version,
+        },
+    )
     try:
         con.execute(f"attach '{config.state_path}' as state (read_only)")
         con.execute("set variable as_of = ?", [as_of])

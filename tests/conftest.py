@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,19 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         prefect_test_harness(server_startup_timeout=60),
     ):
         yield
+
+
+#: The as-of day `make run` publishes the bundled sample for.
+SAMPLE_AS_OF = date(2026, 10, 31)
+
+
+@pytest.fixture(scope="session")
+def sample_project(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) -> Path:
+    """The bundled sample published as `make run` does (a real flow run, real DuckDB files), in
+    a folder of its own; tests read it and must not change it. Returns the config path."""
+    from flows.nightly import nightly
+
+    config = copy_sample(tmp_path_factory.mktemp("sample"))
+    summary = nightly(config_path=str(config), as_of=SAMPLE_AS_OF)
+    assert summary.status == "published"
+    return config

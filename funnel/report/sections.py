@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from funnel.commands import installed, shell_command
 from funnel.report import charts
 from funnel.report import format as fmt
 from funnel.report.model import Context, Figure, Kpi, Section, Table
@@ -1089,12 +1090,9 @@ def quality(ctx: Context) -> Section | None:
             f"where run_id = '{run['run_id']}'\n"
             "order by source, source_file, source_line;"
         )
+        shell = shell_command(installed("duckdb"), "-readonly", str(ctx.warehouse_path))
         code.append(
-            (
-                f"The quarantined rows: open the warehouse with"
-                f" duckdb -readonly {ctx.warehouse_path} and run",
-                sql,
-            )
+            (f"The quarantined rows: open the warehouse in the DuckDB shell, {shell}, and run", sql)
         )
     return Section(
         "quality",

@@ -53,14 +53,25 @@ def test_blocking_failure_sends_exactly_one_alert_naming_source_and_checks(
     assert "crm_deals: 3 of 10 rows (30.0%) failed error checks" in text
     assert "• crm_deals: amount_not_negative (error) 3 of 10 rows" in text
     assert "crm_leads" in text  # the rows per source name every source
-    # the ready-to-paste query finds exactly the quarantined rows (nothing was published)
-    sql = text.split(f"-readonly {_state(tmp_path)} ", 1)[1].split("```", 1)[0].strip('"')
-    rows = query(_state(tmp_path), sql)
-    assert [(r[0], r[3]) for r in rows] == [
+    # the ready-to-paste command, pasted into a shell, lists exactly the quarantined rows
+    # (nothing was published: they are in the state file)
+    lines = _pasted(text).splitlines()
+    assert lines[0].split() == ["source", "source_file", "source_line", "reasons", "original_row"]
+    assert [(r.split()[0], " ".join(r.split()[3:6])) for r in lines[1:]] == [
         ("crm_deals", "negative amount -12000.0"),
         ("crm_deals", "negative amount -8000.0"),
         ("crm_deals", "negative amount -15000.0"),
     ]
+
+
+def _pasted(alert: str) -> str:
+    """What the alert's paste-ready command prints when pasted into a shell."""
+    command = alert.split("```", 1)[1].split("```", 1)[0]
+    result = subprocess.run(
+        command, shell=True, capture_output=True, text=True, timeout=120, cwd="/"
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 def test_delivery_retries_until_the_webhook_answers(
@@ -89,8 +100,15 @@ def test_warned_share_above_the_threshold_alerts_a_published_run(
     (text,) = hook.delivered
     assert text.startswith("*funnel published*: published with warnings above")
     assert "• crm_leads: email_format (warn) 1 of 11 rows" in text
-    assert f"-readonly {tmp_path / 'warehouse' / 'funnel.duckdb'} " in text
     assert "from dq_quarantine where run_id" in text
+    # the warned row was loaded, not quarantined: the pasted command lists no rows
+    assert _pasted(text).split() == [
+        "source",
+        "source_file",
+        "source_line",
+        "reasons",
+        "original_row",
+    ]
     wh = tmp_path / "warehouse" / "funnel.duckdb"
     assert query(wh, "select run_id, alerts_sent from pipeline_runs") == [(summary.run_id, 1)]
 

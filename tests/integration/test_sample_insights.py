@@ -5,26 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pytest
 
-from flows.nightly import nightly
-from tests.conftest import copy_sample
+from tests.conftest import SAMPLE_AS_OF
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
-AS_OF = date(2026, 10, 31)
+AS_OF = SAMPLE_AS_OF
 
 
 @pytest.fixture(scope="module")
-def warehouse(
-    tmp_path_factory: pytest.TempPathFactory, prefect_server: None
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    project = tmp_path_factory.mktemp("sample-insights")
-    summary = nightly(config_path=str(copy_sample(project)), as_of=AS_OF)
-    assert summary.status == "published"
-    con = duckdb.connect(str(project / "data" / "warehouse" / "funnel.duckdb"), read_only=True)
+def warehouse(sample_project: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    published = sample_project.parent / "data" / "warehouse" / "funnel.duckdb"
+    con = duckdb.connect(str(published), read_only=True)
     try:
         yield con
     finally:

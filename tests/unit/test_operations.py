@@ -75,10 +75,11 @@ def test_alert_for_a_failed_run_points_at_the_state_file(tmp_path: Path) -> None
     ) in lines
     assert "• crm_leads: email_format (warn) 2 of 11 rows" in lines
     assert "• crm_deals (opportunities): read 10, loaded 7, quarantined 3, warned 0" in lines
+    funnel = Path(sys.executable).with_name("funnel")
     assert lines[-1] == (
-        f'```duckdb -readonly {config.state_path} "select source, source_file, source_line,'
-        " reasons, original_row from log_dq_quarantine where run_id = '20261031-020000-abc123'"
-        ' order by source, source_file, source_line"```'
+        f"```{funnel} sql --config {config.config_path.resolve()} --state 'select source,"
+        " source_file, source_line, reasons, original_row from log_dq_quarantine where run_id ="
+        " '\"'\"'20261031-020000-abc123'\"'\"' order by source, source_file, source_line'```"
     )
 
 
@@ -86,8 +87,9 @@ def test_alert_for_a_published_run_points_at_the_warehouse(tmp_path: Path) -> No
     config = load_config(write_project(tmp_path, warn_share=0.05))
     text = alert_text(_summary("published"), config, [])
     assert "9.5% of 21 rows warned (alerts.warn_share 5.0%)" in text
-    assert f"-readonly {config.warehouse_path} " in text
-    assert "from dq_quarantine where run_id = '20261031-020000-abc123'" in text
+    assert f" sql --config {config.config_path.resolve()} 'select " in text
+    assert "--state" not in text
+    assert "from dq_quarantine where run_id = '\"'\"'20261031-020000-abc123'\"'\"'" in text
 
 
 def _log(config_path: Path) -> None:

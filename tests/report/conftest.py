@@ -1,16 +1,16 @@
-"""Shared report fixtures: a headless Chromium for the session, small warehouses."""
+"""Shared report fixtures: Debian's headless chromium under pytest-playwright, small warehouses."""
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
-
-from tests.report.chromium import Chromium, Page
+from playwright.sync_api import Page
 
 #: The JS expression that is true once every chart has rendered (or failed to).
 CHARTS_DONE = "document.body && document.body.dataset.charts"
@@ -23,29 +23,65 @@ Array.from(document.querySelectorAll('.chart[data-spec]')).map(el => [
 """
 
 
-@pytest.fixture(scope="session")
-def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
-    """Debian's headless Chromium, one process for every browser test (it is slow to start).
+#: Debian's chromium on a closed network: no background connections, no first-run work.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--mute-audio",
+]
 
-    Skips where no chromium is installed, except in CI (.ci/run installs it).
-    """
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """pytest-playwright launches Debian's headless chromium (Playwright's own browser download
+    cannot run here). Skips where none is installed, except in CI (.ci/run installs it)."""
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
         if os.environ.get("CI"):
             pytest.fail("chromium is missing: .ci/run installs Debian's chromium package")
         pytest.skip("chromium not installed (apt-get install chromium): browser tests skipped")
-    browser = Chromium(executable, tmp_path_factory.mktemp("chromium"))
-    try:
-        yield browser
-    finally:
-        browser.close()
+    return {
+        **browser_type_launch_args,
+        "executable_path": executable,
+        "headless": True,
+        "args": CHROMIUM_ARGS,
+    }
 
 
-def open_report(chromium: Chromium, report: Path) -> Page:
-    """A new tab showing the report from disk, once its charts are done."""
-    page = chromium.new_page()
-    page.open(report.resolve().as_uri(), CHARTS_DONE)
-    return page
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}}
+
+
+@dataclass
+class ReportPage:
+    """A page showing a report, with what it logged and fetched since it opened."""
+
+    page: Page
+    errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+
+    def evaluate(self, expression: str) -> Any:
+        return self.page.evaluate(expression)
+
+
+def open_report(page: Page, report: Path) -> ReportPage:
+    """The report from disk in `page`, once its charts are done; console errors, uncaught
+    exceptions and every request recorded."""
+    shown = ReportPage(page)
+    page.on("console", lambda m: shown.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: shown.errors.append(str(e)))
+    page.on("request", lambda r: shown.requests.append(r.url))
+    page.goto(report.resolve().as_uri())
+    page.wait_for_function(CHARTS_DONE, timeout=60_000)
+    return shown
 
 
 #: funnel_metrics_daily as the contract defines it, for hand-made warehouses.

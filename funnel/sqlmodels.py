@@ -23,7 +23,10 @@ import duckdb
 
 from funnel.errors import FunnelError
 
-SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+#: The models: sql/ beside the package in a checkout; an installed wheel carries them inside the
+#: package as funnel/sql (pyproject.toml, force-include).
+_PACKAGED = Path(__file__).resolve().parent / "sql"
+SQL_DIR = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parents[1] / "sql"
 AUDIT_DIR = SQL_DIR / "audits"
 #: The model layers in build order; a model may read its own layer or an earlier one.
 LAYERS: tuple[str, ...] = ("staging", "intermediate", "marts")

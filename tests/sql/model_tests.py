@@ -17,7 +17,13 @@ models and pipeline tables its SQL reads) and the rows it must return:
 Only that model runs: each input is created empty with the schema the pipeline gives it (the
 pipeline's own tables from their DDL; an upstream model's columns as the real models produce
 them, read once per session from an empty build) and filled with the given rows (columns left
-out are NULL). Inputs the file leaves out stay empty.
+out are NULL). Inputs the file leaves out stay empty. Any other variable the model reads
+(`getvariable('name')`) can be set under `vars` too.
+
+Every expected row names the same columns; `expect: []` says the model returns no rows. A
+misspelt key of a test (say `expected:`) is an error, not a test that checks nothing. On a
+mismatch the failure lists the expected rows that are missing and the rows that were not
+expected, one a line.
 """
 
 from __future__ import annotations
@@ -58,6 +64,7 @@ def load_tests(folder: Path = MODEL_TESTS) -> list[ModelTest]:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         cases = {path.stem: doc} if "model" in doc else doc
         for name, case in cases.items():
+            _check_case(path, name, case)
             tests.append(
                 ModelTest(
                     name=f"{path.stem}::{name}" if name != path.stem else name,
@@ -70,6 +77,27 @@ def load_tests(folder: Path = MODEL_TESTS) -> list[ModelTest]:
                 )
             )
     return tests
+
+
+#: The keys a test may have; `model` and `expect` are required.
+CASE_KEYS: frozenset[str] = frozenset({"model", "vars", "inputs", "expect", "ordered"})
+
+
+def _check_case(path: Path, name: str, case: Any) -> None:
+    """A test with a misspelt key or ragged expected rows fails loudly instead of passing."""
+    where = f"{path}: test {name!r}"
+    assert isinstance(case, dict), f"{where} is not a mapping"
+    unknown = sorted(set(case) - CASE_KEYS)
+    assert not unknown, f"{where}: unknown keys {unknown} (allowed: {sorted(CASE_KEYS)})"
+    for key in ("model", "expect"):
+        assert key in case, f"{where}: no {key!r} (write `expect: []` for no rows)"
+    rows = case["expect"] or []
+    columns = [sorted(row) for row in rows]
+    ragged = [i for i, c in enumerate(columns) if c != columns[0]]
+    assert not ragged, (
+        f"{where}: expected row {ragged[0] + 1} names {columns[ragged[0]]}, the first row "
+        f"{columns[0]}; every expected row names the same columns"
+    )
 
 
 @cache
@@ -110,7 +138,7 @@ def run_model_test(test: ModelTest) -> list[dict[str, Any]]:
             columns = ", ".join(f'"{c}" {t}' for c, t in model_columns()[upstream])
             con.execute(f"create table {upstream} ({columns})")
         for table, rows in test.inputs.items():
-            _insert(con, table, rows)
+            _insert(con, table, rows, test.path)
         cursor = con.execute(sqlmodels._body(model.sql))
         names = [d[0] for d in cursor.description or []]
         got = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -126,10 +154,73 @@ def expected_rows(test: ModelTest) -> list[dict[str, Any]]:
     return [{c: _comparable(v) for c, v in row.items()} for row in test.expect]
 
 
-def same_rows(got: list[dict[str, Any]], expected: list[dict[str, Any]], ordered: bool) -> bool:
+def rows_diff(
+    got: list[dict[str, Any]], expected: list[dict[str, Any]], ordered: bool
+) -> str | None:
+    """None when the rows match (as a multiset, or in order); else what differs, a row a line."""
     if ordered:
-        return got == expected
-    return sorted(got, key=_sort_key) == sorted(expected, key=_sort_key)
+        if len(got) == len(expected) and all(map(_same_row, got, expected)):
+            return None
+        first = next(
+            (i for i, (g, e) in enumerate(zip(got, expected, strict=False)) if not _same_row(g, e)),
+            min(len(got), len(expected)),
+        )
+        return (
+            f"rows differ from position {first + 1} on ({len(got)} returned, "
+            f"{len(expected)} expected)\n returned:\n{_lines(got[first:])}"
+            f"\n expected:\n{_lines(expected[first:])}"
+        )
+    unmatched = list(got)
+    missing = []
+    for row in expected:
+        match = next((i for i, g in enumerate(unmatched) if _same_row(g, row)), None)
+        if match is None:
+            missing.append(row)
+        else:
+            del unmatched[match]
+    if not missing and not unmatched:
+        return None
+    closest = [
+        f" missing row {i} against the nearest returned row: {_differences(row, unmatched)}"
+        for i, row in enumerate(missing, 1)
+        if unmatched
+    ]
+    return (
+        f"{len(missing)} expected rows missing, {len(unmatched)} rows not expected "
+        f"({len(got)} returned, {len(expected)} expected)"
+        f"\n missing:\n{_lines(missing)}\n not expected:\n{_lines(unmatched)}"
+        + "".join(f"\n{line}" for line in closest)
+    )
+
+
+def _differences(expected: dict[str, Any], candidates: list[dict[str, Any]]) -> str:
+    """The columns in which the most similar returned row differs from an expected row."""
+    best = max(candidates, key=lambda g: sum(_same_value(g.get(c), v) for c, v in expected.items()))
+    differs = ", ".join(
+        f"{c}: {best.get(c)!r} returned, {v!r} expected"
+        for c, v in expected.items()
+        if not _same_value(best.get(c), v)
+    )
+    return differs
+
+
+def _same_row(got: dict[str, Any], expected: dict[str, Any]) -> bool:
+    return got.keys() == expected.keys() and all(_same_value(got[c], expected[c]) for c in expected)
+
+
+def _same_value(got: Any, expected: Any) -> bool:
+    """Equal, with true never equal to 1 and a date never equal to a timestamp."""
+    if isinstance(got, bool) or isinstance(expected, bool):
+        return type(got) is type(expected) and got == expected
+    if isinstance(got, list) and isinstance(expected, list):
+        return len(got) == len(expected) and all(map(_same_value, got, expected))
+    if isinstance(got, date) or isinstance(expected, date):
+        return type(got) is type(expected) and got == expected
+    return bool(got == expected)
+
+
+def _lines(rows: list[dict[str, Any]]) -> str:
+    return "\n".join(f"   {i}. {row}" for i, row in enumerate(rows, 1)) or "   (none)"
 
 
 @cache
@@ -143,11 +234,13 @@ def _pipeline_tables() -> frozenset[str]:
         con.close()
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]]) -> None:
+def _insert(
+    con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]], path: Path
+) -> None:
     types = dict(con.execute(f"select column_name, column_type from (describe {table})").fetchall())
     for row in rows:
         unknown = [c for c in row if c not in types]
-        assert not unknown, f"{table} has no column {unknown} (it has {list(types)})"
+        assert not unknown, f"{path}: {table} has no column {unknown} (it has {list(types)})"
         cols = ", ".join(f'"{c}"' for c in row)
         marks = ", ".join(f"?::{types[c]}" for c in row)
         con.execute(f"insert into {table} ({cols}) values ({marks})", list(row.values()))
@@ -164,8 +257,3 @@ def _comparable(value: Any) -> Any:
     if isinstance(value, list):
         return [_comparable(v) for v in value]
     return value
-
-
-def _sort_key(row: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple((v is None, str(type(v)), str(v) if isinstance(v, date | list) else v)
-                 for v in row.values())  # fmt: skip

@@ -8,8 +8,8 @@ from tests.sql.model_tests import (
     ModelTest,
     expected_rows,
     load_tests,
+    rows_diff,
     run_model_test,
-    same_rows,
 )
 
 TESTS = load_tests()
@@ -17,8 +17,6 @@ TESTS = load_tests()
 
 @pytest.mark.parametrize("test", TESTS, ids=[t.name for t in TESTS])
 def test_model(test: ModelTest) -> None:
-    got = run_model_test(test)
-    expected = expected_rows(test)
-    assert same_rows(got, expected, test.ordered), (
-        f"{test.path}: {test.model}\n got:      {got}\n expected: {expected}"
-    )
+    diff = rows_diff(run_model_test(test), expected_rows(test), test.ordered)
+    if diff is not None:
+        pytest.fail(f"{test.path}: {test.model}: {diff}", pytrace=False)

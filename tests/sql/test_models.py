@@ -1,9 +1,11 @@
-"""Each model on its own, from the fixed rows of tests/sql/models/*.yaml (see model_tests)."""
+"""Each model on its own, from the fixed rows of tests/sql/models/*.yaml (see model_tests), and
+a check that every mart and intermediate model has such a test."""
 
 from __future__ import annotations
 
 import pytest
 
+from funnel import sqlmodels
 from tests.sql.model_tests import (
     ModelTest,
     expected_rows,
@@ -14,9 +16,51 @@ from tests.sql.model_tests import (
 
 TESTS = load_tests()
 
+#: Marts and intermediate models that have no YAML test yet, each with the reason. Keep it short:
+#: a model leaves the list in the commit that gives it a test.
+UNTESTED: dict[str, str] = {
+    # Being rewritten on other branches of issue 22; their YAML tests come after those merge.
+    "int_day_spine": "rewritten on another issue-22 branch",
+    "int_opportunities__enriched": "rewritten on another issue-22 branch",
+    "int_pipeline_metrics__windowed": "rewritten on another issue-22 branch",
+    "int_snapshots__record_states": "rewritten on another issue-22 branch",
+    "int_stage_entries__sequenced": "rewritten on another issue-22 branch",
+    "forecast_lookback": "rewritten on another issue-22 branch",
+    "funnel_daily": "rewritten on another issue-22 branch",
+    "funnel_metrics_daily": "rewritten on another issue-22 branch",
+    "opportunities": "rewritten on another issue-22 branch",
+    "owner_metrics_daily": "rewritten on another issue-22 branch",
+    "pipeline_forecast": "rewritten on another issue-22 branch",
+    "pipeline_runs": "rewritten on another issue-22 branch",
+    "stage_transitions": "rewritten on another issue-22 branch",
+    # Trivial models (no rule of their own to get wrong) would go here; there are none: even a
+    # pass-through mart like dq_quarantine has its sort order, and int_windows its lengths.
+}
+
+LAYERS_TESTED = ("intermediate", "marts")
+
 
 @pytest.mark.parametrize("test", TESTS, ids=[t.name for t in TESTS])
 def test_model(test: ModelTest) -> None:
     diff = rows_diff(run_model_test(test), expected_rows(test), test.ordered)
     if diff is not None:
         pytest.fail(f"{test.path}: {test.model}: {diff}", pytrace=False)
+
+
+def test_every_mart_and_intermediate_model_has_a_yaml_test() -> None:
+    models = {m.name for m in sqlmodels.discover() if m.layer in LAYERS_TESTED}
+    untested = sorted(models - {t.model for t in TESTS} - UNTESTED.keys())
+    assert untested == [], (
+        f"models without a test in tests/sql/models/*.yaml: {untested}; write one (rows in, "
+        "rows out), or list the model in UNTESTED in this file with the reason"
+    )
+
+
+def test_the_untested_list_names_only_untested_models() -> None:
+    models = {m.name for m in sqlmodels.discover() if m.layer in LAYERS_TESTED}
+    tested = sorted(UNTESTED.keys() & {t.model for t in TESTS})
+    gone = sorted(UNTESTED.keys() - models)
+    assert (tested, gone) == ([], []), (
+        f"remove from UNTESTED in {__file__}: {tested} now have a YAML test; {gone} are no "
+        "intermediate model or mart"
+    )

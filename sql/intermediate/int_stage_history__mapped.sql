@@ -4,6 +4,8 @@
 -- decisions:
 --   A row keyed by a loaded opportunity belongs to that opportunity's record (its lead's record
 --   when it has one); otherwise a row keyed by a loaded lead belongs to that lead's record.
+--   lead_id is the record's lead: NULL for a stand-alone opportunity's record even when the
+--   row also names a lead (the record is the opportunity's, as stage_transitions.lead_id says).
 --   Rows naming neither a loaded opportunity nor a loaded lead are dropped (there is no record
 --   whose current state they could explain), as are entries after the as-of day.
 
@@ -36,7 +38,10 @@ mapped as (
 
     select
         coalesce(opportunities.record_id, leads.lead_id) as record_id,
-        coalesce(opportunities.record_lead_id, leads.lead_id) as lead_id,
+        case
+            when opportunities.opportunity_id is not null then opportunities.record_lead_id
+            else leads.lead_id
+        end as lead_id,
         opportunities.opportunity_id,
         history.stage,
         history.entered_at,

@@ -11,7 +11,7 @@
 --   share_of_leads = leads / all leads; converted_share = converted / leads; won_share = won /
 --   leads; won_share_of_converted = won / converted; won_share_lift = won_share / the won share
 --   of all leads (above 1: the status picks winners better than chance). Shares are NULL when
---   the denominator is 0.
+--   the denominator is 0 (a status without leads has share_of_leads 0 while there are leads).
 
 with
 
@@ -84,7 +84,8 @@ final as (
     select
         statuses.status,
         coalesce(per_status.leads, 0) as leads,
-        cast(per_status.leads as double) / nullif(overall.leads, 0) as share_of_leads,
+        cast(coalesce(per_status.leads, 0) as double) / nullif(overall.leads, 0)
+            as share_of_leads,
         per_status.avg_score,
         coalesce(per_status.converted, 0) as converted,
         coalesce(per_status.won, 0) as won,

@@ -252,7 +252,8 @@ def baseline_spec(config_path: Path, out: Path) -> dict[str, Any]:
     """What bench/baseline.py needs, taken from the config (so it imports no pipeline code)."""
     from funnel.config import load_config
     from funnel.connectors import effective_mapping
-    from funnel.extract import read_header
+    from funnel.encodings import duckdb_encoding
+    from funnel.extract import file_encoding, read_header
     from funnel.schema import ENTITIES, LINEAGE_COLUMNS, raw_table_ddl, raw_table_name
     from funnel.state import LOG_DDL, SNAPSHOT_DDL
     from transforms.clean import stage_lookup
@@ -285,7 +286,8 @@ def baseline_spec(config_path: Path, out: Path) -> dict[str, Any]:
                 "date_formats": list(s.date_formats),
                 "probability_scale": mapping.probability_scale,
                 "delimiter": s.delimiter,
-                "encoding": s.encoding,
+                # what DuckDB reads the (generated, UTF-8) files in
+                "encoding": duckdb_encoding(file_encoding(files[0], s)),
             }
         )
     q = config.qualification

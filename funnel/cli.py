@@ -83,8 +83,10 @@ def _print_summary(summary: object) -> None:
 
     assert isinstance(summary, RunSummary)
     table = Table(title=f"run {summary.run_id}: {summary.status} (as of {summary.as_of})")
-    for col in ("source", "entity", "read", "loaded", "quarantined", "warned"):
-        table.add_column(col, justify="left" if col in ("source", "entity") else "right")
+    for col in ("source", "entity", "read", "loaded", "quarantined", "warned", "encoding"):
+        table.add_column(
+            col, justify="left" if col in ("source", "entity", "encoding") else "right"
+        )
     for s in summary.sources:
         table.add_row(
             s.source,
@@ -93,8 +95,11 @@ def _print_summary(summary: object) -> None:
             f"{s.rows_loaded:,}",
             f"{s.rows_quarantined:,}",
             f"{s.rows_warned:,}",
+            s.encoding or "-",
         )
     out.print(table)
+    for finding in summary.findings:
+        out.print(f"[yellow]finding[/yellow] {escape(finding)}")
     metrics = Table(title="headline metrics (funnel_metrics_daily, as-of day)")
     for col in (
         "trailing window",

@@ -20,7 +20,7 @@ from funnel.schema import ENTITIES, STAGES
 EntityName = Literal["leads", "opportunities", "stage_history", "activities"]
 Severity = Literal["error", "warn", "off"]
 
-#: Encodings DuckDB's CSV reader understands, by the names users write.
+#: Encodings a source may name, by the names users write (see funnel.encodings).
 ENCODINGS: dict[str, str] = {
     "utf-8": "utf-8",
     "utf8": "utf-8",
@@ -30,6 +30,8 @@ ENCODINGS: dict[str, str] = {
     "latin-1": "latin-1",
     "latin1": "latin-1",
     "iso-8859-1": "latin-1",
+    "windows-1252": "windows-1252",
+    "cp1252": "windows-1252",
 }
 
 DEFAULT_STAGE_PROBABILITY: dict[str, float] = {
@@ -106,7 +108,8 @@ class SourceConfig(_Strict):
     format: str = "csv"
     path: str | None = None
     delimiter: str = ","
-    encoding: str = "utf-8"
+    #: None: detected per file (funnel.encodings.detect); a name: every file is read in it.
+    encoding: str | None = None
     decimal_comma: bool = False
     date_format: str | list[str] | None = None
     #: 100 when the file's probability is 0-100, 1 when 0-1, "auto" to tell by the values.
@@ -114,6 +117,12 @@ class SourceConfig(_Strict):
     columns: dict[str, str] = Field(default_factory=dict)
     constants: dict[str, str | int | float | bool] = Field(default_factory=dict)
     stages: dict[str, str] = Field(default_factory=dict)
+    #: Presets: values of the CRM's own outcome column the preset does not know (a language it
+    #: has no spelling for), as the file spells them -> won, lost or open.
+    outcomes: dict[str, Literal["won", "lost", "open"]] = Field(default_factory=dict)
+    #: Presets with a status column (Pipedrive): its name in this file, where the preset does
+    #: not know the spelling (a language it has none for).
+    outcome_column: str | None = None
     # API sources
     token_env: str | None = None
     base_url: str | None = None
@@ -131,9 +140,14 @@ class SourceConfig(_Strict):
 
     @field_validator("encoding")
     @classmethod
-    def _known_encoding(cls, v: str) -> str:
+    def _known_encoding(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
         if v.lower() not in ENCODINGS:
-            raise ValueError(f"encoding {v!r} is not supported; use one of utf-8, utf-16, latin-1")
+            raise ValueError(
+                f"encoding {v!r} is not supported; use one of utf-8, utf-16, windows-1252, "
+                "latin-1, or leave it out to detect each file's"
+            )
         return ENCODINGS[v.lower()]
 
     @field_validator("delimiter")
@@ -196,6 +210,10 @@ class ValidationConfig(_Strict):
     max_error_share: float = Field(default=0.05, ge=0, le=1)
     #: Override a check's severity by its name (see funnel.quality.checks).
     severity: dict[str, Severity] = Field(default_factory=dict)
+    #: A preset source whose outcome column (Pipedrive's Status, Salesforce's IsClosed/IsWon,
+    #: HubSpot's "Is Deal Closed?") says no outcome on more than this share of its rows fails
+    #: the check `outcome_recognised` (see funnel.quality.outcomes).
+    max_unrecognised_outcome_share: float = Field(default=0.0, ge=0, le=1)
 
 
 class QualificationConfig(_Strict):

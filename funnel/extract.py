@@ -3,6 +3,7 @@ batch by batch when it is large); keep broken rows."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -12,8 +13,10 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from funnel import parking
+from funnel import encodings, parking
 from funnel.config import FunnelConfig, SourceConfig
+from funnel.connectors import export_encoding
+from funnel.encodings import FileEncoding
 from funnel.errors import ConfigError
 
 
@@ -59,6 +62,8 @@ class Extract:
     carried: int = 0
     #: Of the carried rows, those that failed a warn check when they were loaded.
     carried_warned: int = 0
+    #: File sources: the encoding the files were read in, as the run log shows it.
+    encoding: str | None = None
 
     @property
     def rows_read(self) -> int:
@@ -92,14 +97,25 @@ REJECT_SCHEMA = pl.Schema(
 )
 
 
-def read_header(path: Path, source: SourceConfig) -> list[str]:
+def file_encoding(path: Path, source: SourceConfig) -> FileEncoding:
+    """The encoding one file of the source is read in: the source's `encoding`, else detected
+    (see funnel.encodings.detect), a preset's export encoding where the bytes are not UTF-8."""
+    fallback = export_encoding(source.format, source.entity)
+    return encodings.detect(path, source.encoding, fallback)
+
+
+def read_header(
+    path: Path, source: SourceConfig, encoding: FileEncoding | None = None
+) -> list[str]:
     """The header row, read the way DuckDB will (BOM stripped, the source's delimiter)."""
-    encoding = "utf-8-sig" if source.encoding == "utf-8" else source.encoding
+    encoding = encoding or file_encoding(path, source)
     try:
-        with path.open(encoding=encoding, newline="") as fh:
+        with path.open(
+            encoding=encoding.python_codec, errors=encoding.python_errors, newline=""
+        ) as fh:
             header = next(csv.reader(fh, delimiter=source.delimiter), None)
     except UnicodeError as e:
-        raise ConfigError(f"{path}: not readable as {source.encoding}: {e}") from e
+        raise ConfigError(f"{path}: not readable as {encoding.label}: {e}") from e
     if not header:
         raise ConfigError(f"{path}: the file is empty (no header row)")
     return [h.strip() for h in header]
@@ -128,9 +144,12 @@ def _record_lines(path: Path, source: SourceConfig, records: int) -> pl.Series:
     physical += 0 if last == b"\n" else 1
     if physical == records + 1:
         return pl.int_range(2, records + 2, dtype=pl.Int64, eager=True)
-    encoding = "utf-8-sig" if source.encoding == "utf-8" else source.encoding
     starts: list[int] = []
-    with path.open(encoding=encoding, newline="", errors="replace") as fh:
+    # only where records start matters: bytes that are not UTF-8 (a Latin-1 file DuckDB reads
+    # as it is) stand in as replacement characters; a UTF-16 file is read as UTF-16
+    with path.open("rb") as raw:
+        utf16 = raw.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    with path.open(encoding="utf-16" if utf16 else "utf-8-sig", newline="", errors="replace") as fh:
         reader = csv.reader(fh, delimiter=source.delimiter)
         next(reader, None)
         end = reader.line_num
@@ -142,10 +161,27 @@ def _record_lines(path: Path, source: SourceConfig, records: int) -> pl.Series:
 
 
 def _stream_csv(
-    path: Path, source: SourceConfig, header: list[str], emit: Callable[[pa.RecordBatch], None]
+    path: Path,
+    source: SourceConfig,
+    header: list[str],
+    emit: Callable[[pa.RecordBatch], None],
+    encoding: FileEncoding,
 ) -> tuple[pl.Series, pl.DataFrame]:
     """Hand one CSV file's rows to `emit` as Arrow batches of text, read by DuckDB; return the
     line each row starts on and the rows the reader could not split (REJECT_SCHEMA)."""
+    with encodings.readable(path, encoding) as readable:
+        return _stream_readable(path, readable, source, header, emit, encoding)
+
+
+def _stream_readable(
+    path: Path,
+    readable: Path,
+    source: SourceConfig,
+    header: list[str],
+    emit: Callable[[pa.RecordBatch], None],
+    encoding: FileEncoding,
+) -> tuple[pl.Series, pl.DataFrame]:
+    """`_stream_csv` of a file DuckDB can read (`readable`: the file, or its UTF-8 copy)."""
     con = duckdb.connect()
     rows = 0
     try:
@@ -155,10 +191,10 @@ def _stream_csv(
             " store_rejects = true, rejects_table = 'rejects', rejects_scan = 'reject_scans',"
             " max_line_size = 10000000)",
             params={
-                "path": str(path),
+                "path": str(readable),
                 "cols": dict.fromkeys(header, "VARCHAR"),
                 "delim": source.delimiter,
-                "enc": source.encoding,
+                "enc": encodings.duckdb_encoding(encoding),
             },
         )
         for batch in rel.to_arrow_reader(READ_BATCH_ROWS):
@@ -173,7 +209,7 @@ def _stream_csv(
     finally:
         con.close()
     rejected_lines = rejects.get_column("line").cast(pl.Int64).unique()
-    lines = _record_lines(path, source, rows + rejected_lines.len())
+    lines = _record_lines(readable, source, rows + rejected_lines.len())
     accepted = lines.filter(~lines.is_in(rejected_lines.implode())).head(rows)
     reject_frame = rejects.select(
         pl.lit(str(path)).alias("_file"),
@@ -195,9 +231,12 @@ def _read_files(source: SourceConfig, files: list[Path]) -> Extract:
     """Every file of a CSV source as one text frame in memory, `_rid` numbering the rows."""
     frames, rejects = [], []
     batches: list[pl.DataFrame] = []
-    for path in files:
-        header = _unique(read_header(path, source))
-        lines, rejected = _stream_csv(path, source, header, lambda b: batches.append(_frame(b)))
+    found = [file_encoding(path, source) for path in files]
+    for path, encoding in zip(files, found, strict=True):
+        header = _unique(read_header(path, source, encoding))
+        lines, rejected = _stream_csv(
+            path, source, header, lambda b: batches.append(_frame(b)), encoding
+        )
         rows = pl.concat(batches, rechunk=False) if batches else _text_frame(header)
         batches.clear()
         frames.append(rows.with_columns(pl.lit(str(path)).alias("_file"), lines.alias("_line")))
@@ -208,6 +247,7 @@ def _read_files(source: SourceConfig, files: list[Path]) -> Extract:
         rows=rows.with_columns(pl.col("_rid").cast(pl.Int64)),
         rejects=pl.concat(rejects),
         files=tuple(str(f) for f in files),
+        encoding=encodings.describe(found),
     )
 
 
@@ -233,7 +273,8 @@ def extract_files(
 
 def _stream_files(source: SourceConfig, files: list[Path], keys: RowKeys | None) -> Extract:
     """Every file of a CSV source onto disk, about READ_BATCH_ROWS rows at a time (Spilled)."""
-    headers = [_unique(read_header(path, source)) for path in files]
+    found = [file_encoding(path, source) for path in files]
+    headers = [_unique(read_header(p, source, e)) for p, e in zip(files, found, strict=True)]
     columns = list(dict.fromkeys(c for header in headers for c in header))
     text, lineage = parking.Parked(f"{source.name}-text"), parking.Parked(f"{source.name}-lineage")
     rejects: list[pl.DataFrame] = []
@@ -252,7 +293,7 @@ def _stream_files(source: SourceConfig, files: list[Path], keys: RowKeys | None)
         keyed.append(keys(frame.select(columns)) if keys is not None else pl.DataFrame())
         rows += n
 
-    for path, header in zip(files, headers, strict=True):
+    for path, header, encoding in zip(files, headers, found, strict=True):
         first, start = rows, len(text.paths)
 
         def emit(batch: pa.RecordBatch) -> None:
@@ -262,7 +303,7 @@ def _stream_files(source: SourceConfig, files: list[Path], keys: RowKeys | None)
             if sum(f.height for f in pending) >= READ_BATCH_ROWS:
                 flush()
 
-        lines, rejected = _stream_csv(path, source, header, emit)
+        lines, rejected = _stream_csv(path, source, header, emit, encoding)
         if pending or len(text.paths) == start:  # the file's last rows (an empty file: none)
             flush()
         rejects.append(rejected)
@@ -285,6 +326,7 @@ def _stream_files(source: SourceConfig, files: list[Path], keys: RowKeys | None)
         rejects=pl.concat(rejects),
         files=tuple(str(f) for f in files),
         spilled=Spilled(text, lineage),
+        encoding=encodings.describe(found),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import polars as pl
@@ -10,6 +10,8 @@ import polars as pl
 from funnel import parking
 from funnel.config import FunnelConfig, SourceConfig
 from funnel.connectors import effective_mapping
+from funnel.connectors import outcome as outcomes
+from funnel.connectors.outcome import OUTCOME_COLUMN as OUTCOME
 from funnel.errors import ConfigError
 from funnel.extract import Extract, spill, text_slices
 from funnel.schema import ENTITIES, Entity
@@ -19,7 +21,7 @@ from transforms.mapping import Mapped, to_canonical
 
 #: Bump when a change to cleaning, deduplication or the checks changes the rows a run loads:
 #: a file source whose last load was cleaned by another version then runs in full once.
-HYGIENE_VERSION = 1
+HYGIENE_VERSION = 2
 #: Rows cleaned at a time (about: a parked extract's slices are whole batches of its reader).
 #: Cleaning makes passing copies of the rows it works on, and the cleaned rows of a whole
 #: source are large too (3 GB for 21M activities): a slice at a time is read, cleaned and
@@ -40,6 +42,8 @@ class CleanSource:
     superseded: pl.DataFrame
     #: Required fields the source does not provide at all (a blocking gate).
     missing_required: tuple[str, ...]
+    #: A preset source with the CRM's own outcome column: what it said (funnel.quality.outcomes).
+    outcome: outcomes.Tally | None = None
 
     @property
     def rows(self) -> pl.DataFrame:
@@ -60,6 +64,8 @@ def clean_source(
     header = extract.header
     mapping = effective_mapping(source, header)
 
+    outcome = mapping.outcome if entity.has_stage else None
+
     def mapped(rows: pl.DataFrame) -> Mapped:
         frame = mapping.prepare(rows) if mapping.prepare else rows
         out = to_canonical(frame, entity, mapping.columns, source.constants)
@@ -69,6 +75,8 @@ def clean_source(
                 + ", ".join(repr(c) for c in out.absent_columns)
                 + f" not found in {', '.join(extract.files)} (its columns: {', '.join(header)})"
             )
+        if outcome is not None:  # the CRM's own outcome rides along to be applied once clean
+            out = replace(out, frame=out.frame.with_columns(outcome.outcomes(frame)))
         return out
 
     scale = probability_scale or mapping.probability_scale
@@ -88,16 +96,27 @@ def clean_source(
     closes = mapping.closed_at_from_close_date and "closed_at" in entity.fields
     cleaned = parking.Parked(f"{source.name}-clean")
     missing_required: tuple[str, ...] = ()
+    tally = outcomes.Tally(outcome.name) if outcome is not None else None
+    if mapping.outcome_missing and entity.has_stage:
+        tally = outcomes.Tally("(none)", missing=mapping.outcome_missing)
     # each slice goes to disk as it is cleaned: one slice is in memory at a time
     for rows in text_slices(extract, CLEAN_ROWS):
         canonical = mapped(rows)
         missing_required = canonical.missing_required
-        part = clean(canonical.frame, entity, options)
+        if tally is not None:  # what the outcome column said (all null: there is none)
+            rids = canonical.frame.get_column("_rid")
+            if outcome is not None:
+                said, values = canonical.frame.get_column(OUTCOME), outcome.values(rows)
+            else:
+                said = pl.repeat(None, len(rids), dtype=pl.String, eager=True)
+                values = pl.repeat("", len(rids), dtype=pl.String, eager=True)
+            tally.add(rids, said, values)
+        part = outcomes.apply(clean(canonical.frame, entity, options))
         cleaned.write(closed_at_from_close_date(part) if closes else part)
         del rows, canonical, part  # not held while the next slice is read
     superseded = superseded_rows(_dedupe_columns(cleaned, entity), entity)
     stored = parking.Stored(cleaned, superseded.get_column("_rid"))
-    return CleanSource(source, spill(extract), stored, superseded, missing_required)
+    return CleanSource(source, spill(extract), stored, superseded, missing_required, tally)
 
 
 def _dedupe_columns(cleaned: parking.Parked, entity: Entity) -> pl.DataFrame:

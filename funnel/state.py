@@ -27,13 +27,17 @@ LOG_DDL = (
     "alter table log_pipeline_runs add column if not exists alerts_sent integer default 0",
     """create table if not exists log_run_sources (
         run_id varchar, source varchar, entity varchar, rows_read bigint, rows_loaded bigint,
-        rows_quarantined bigint, rows_warned bigint, mode varchar)""",
+        rows_quarantined bigint, rows_warned bigint, mode varchar, encoding varchar)""",
     # state files written before file sources ran incrementally: their runs were full
     "alter table log_run_sources add column if not exists mode varchar default 'full'",
     """create table if not exists log_dq_results (
         run_id varchar, source varchar, entity varchar, "check" varchar, column_name varchar,
         severity varchar, rows_checked bigint, rows_failed bigint, passed boolean,
-        checked_at timestamp)""",
+        checked_at timestamp, details varchar)""",
+    # state files written before the checks said why a source-level finding failed
+    "alter table log_dq_results add column if not exists details varchar",
+    # state files written before the run log said which encoding a file source was read in
+    "alter table log_run_sources add column if not exists encoding varchar",
     """create table if not exists state_watermarks (
         source varchar primary key, entity varchar, format varchar, watermark varchar,
         run_id varchar, updated_at timestamp)""",
@@ -178,8 +182,10 @@ def record_quality(
             pl.lit(run_id).alias("run_id"), pl.lit(stamp).alias("checked_at")
         )
         con.execute(
-            'insert into log_dq_results select run_id, source, entity, "check", column_name,'
-            " severity, rows_checked, rows_failed, passed, checked_at from results"
+            'insert into log_dq_results (run_id, source, entity, "check", column_name, severity,'
+            " rows_checked, rows_failed, passed, checked_at, details) select run_id, source,"
+            ' entity, "check", column_name, severity, rows_checked, rows_failed, passed,'
+            " checked_at, details from results"
         )
         quarantine = outcome.quarantine.with_columns(  # noqa: F841
             pl.lit(run_id).alias("run_id"), pl.lit(stamp).alias("quarantined_at")
@@ -191,7 +197,8 @@ def record_quality(
         for s in outcome.sources:
             con.execute(
                 "insert into log_run_sources (run_id, source, entity, rows_read, rows_loaded,"
-                " rows_quarantined, rows_warned, mode) values (?, ?, ?, ?, ?, ?, ?, ?)",
+                " rows_quarantined, rows_warned, mode, encoding)"
+                " values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     run_id,
                     s.source,
@@ -201,6 +208,7 @@ def record_quality(
                     s.rows_quarantined,
                     s.rows_warned,
                     modes.get(s.source, "full"),
+                    s.encoding,
                 ],
             )
 

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import duckdb
+import polars as pl
 
 from funnel.commands import installed, shell_command
 from funnel.config import FunnelConfig
@@ -22,12 +23,14 @@ class SourceCounts:
     rows_loaded: int
     rows_quarantined: int
     rows_warned: int
+    #: File sources: the encoding their files were read in (funnel.encodings).
+    encoding: str | None = None
 
     @staticmethod
     def from_log(con: duckdb.DuckDBPyConnection, run_id: str) -> list[SourceCounts]:
         rows = con.execute(
-            "select source, entity, rows_read, rows_loaded, rows_quarantined, rows_warned"
-            " from log_run_sources where run_id = ? order by source",
+            "select source, entity, rows_read, rows_loaded, rows_quarantined, rows_warned,"
+            " encoding from log_run_sources where run_id = ? order by source",
             [run_id],
         ).fetchall()
         return [SourceCounts(*r) for r in rows]
@@ -41,6 +44,9 @@ class RunSummary:
     sources: list[SourceCounts]
     headline: list[dict[str, Any]] = field(default_factory=list)
     message: str = ""
+    #: Failed source-level findings, "source: check (severity): details" (e.g. an outcome
+    #: column that says no won or lost deal: funnel.quality.outcomes).
+    findings: list[str] = field(default_factory=list)
 
     @staticmethod
     def of(
@@ -52,12 +58,23 @@ class RunSummary:
     ) -> RunSummary:
         counts = [
             SourceCounts(
-                s.source, s.entity, s.rows_read, s.rows_loaded, s.rows_quarantined, s.rows_warned
+                s.source,
+                s.entity,
+                s.rows_read,
+                s.rows_loaded,
+                s.rows_quarantined,
+                s.rows_warned,
+                s.encoding,
             )
             for o in outcomes
             for s in o.sources
         ]
-        return RunSummary(run_id, as_of, status, counts, headline)
+        findings = [
+            f"{r['source']}: {r['check']} ({r['severity']}): {r['details']}"
+            for o in outcomes
+            for r in o.results.filter(pl.col("details").is_not_null()).iter_rows(named=True)
+        ]
+        return RunSummary(run_id, as_of, status, counts, headline, findings=findings)
 
     @property
     def rows_read(self) -> int:
@@ -123,6 +140,9 @@ def alert_text(
                 if src == source
             ]
             lines.append(f"• {source}: " + "; ".join(parts))
+    if summary.findings:
+        lines.append("findings:")
+        lines += [f"• {finding}" for finding in summary.findings]
     if summary.sources:
         lines.append("rows per source:")
         for s in summary.sources:

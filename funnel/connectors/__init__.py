@@ -17,7 +17,9 @@ import polars as pl
 
 from funnel.connectors import hubspot, pipedrive, salesforce
 from funnel.connectors.base import Connector, Preset, ProbabilityScale, text_frame
+from funnel.connectors.columns import find_column
 from funnel.connectors.http import ApiClient, ConnectorAuthError, ConnectorError
+from funnel.connectors.outcome import Outcome, OutcomeColumns, resolve, spellings
 from funnel.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -30,7 +32,9 @@ __all__ = [
     "ConnectorError",
     "EffectiveMapping",
     "effective_mapping",
+    "export_encoding",
     "extract_api",
+    "find_column",
     "is_api",
 ]
 
@@ -79,16 +83,10 @@ class EffectiveMapping:
     probability_scale: ProbabilityScale
     closed_at_from_close_date: bool
     prepare: Callable[[pl.DataFrame], pl.DataFrame] | None
-
-
-def _first_present(header: list[str], names: tuple[str, ...]) -> str | None:
-    folded = {h.strip().casefold(): h for h in header}
-    for name in names:
-        if name in header:
-            return name
-        if name.strip().casefold() in folded:
-            return folded[name.strip().casefold()]
-    return None
+    #: The file's columns holding the CRM's own outcome (see funnel.connectors.outcome).
+    outcome: OutcomeColumns | None = None
+    #: The preset needs an outcome column the file lacks: the spellings it looked for.
+    outcome_missing: tuple[str, ...] = ()
 
 
 def merge_preset(
@@ -97,20 +95,39 @@ def merge_preset(
     columns: Mapping[str, str],
     stages: Mapping[str, str],
     probability_scale: ProbabilityScale,
+    outcomes: Mapping[str, Outcome] | None = None,
+    outcome_column: str | None = None,
 ) -> EffectiveMapping:
-    """Preset defaults under the user's `columns`, `stages` and `probability_scale`."""
+    """Preset defaults under the user's `columns`, `stages`, `probability_scale`, `outcomes`
+    (the outcome values the preset does not know) and `outcome_column` (the status column's
+    name where the preset does not know it)."""
     if preset is None:
         return EffectiveMapping(dict(columns), dict(stages), probability_scale, False, None)
     merged_columns: dict[str, str] = {}
     for field_name, names in preset.columns.items():
-        found = _first_present(header, names)
+        found = find_column(header, names, preset.prefixes)
         if found is not None:
             merged_columns[field_name] = found
     merged_columns.update(columns)
     merged_stages = {**preset.stages, **stages}
     scale = probability_scale if probability_scale != "auto" else preset.probability_scale
+    outcome = resolve(
+        preset.outcome,
+        lambda names: find_column(header, names, preset.prefixes),
+        outcomes,
+        outcome_column,
+    )
+    missing: tuple[str, ...] = ()
+    if outcome is None and preset.outcome is not None and preset.outcome_required:
+        missing = (outcome_column,) if outcome_column else spellings(preset.outcome)
     return EffectiveMapping(
-        merged_columns, merged_stages, scale, preset.closed_at_from_close_date, preset.prepare
+        merged_columns,
+        merged_stages,
+        scale,
+        preset.closed_at_from_close_date,
+        preset.prepare,
+        outcome,
+        missing,
     )
 
 
@@ -118,7 +135,23 @@ def effective_mapping(source: SourceConfig, header: list[str]) -> EffectiveMappi
     """The mapping a source's rows are read with: its preset (if any) under its own keys."""
     connector = FORMATS[source.format]
     preset = connector.presets.get(source.entity)
-    return merge_preset(preset, header, source.columns, source.stages, source.probability_scale)
+    return merge_preset(
+        preset,
+        header,
+        source.columns,
+        source.stages,
+        source.probability_scale,
+        source.outcomes,
+        source.outcome_column,
+    )
+
+
+def export_encoding(fmt: str, entity: str) -> tuple[str, str] | None:
+    """The encoding a format's export files of an entity are in when they are not UTF-8, and
+    what it is (see funnel.encodings.detect); None: the general fallback."""
+    connector = FORMATS.get(fmt)
+    preset = connector.presets.get(entity) if connector else None
+    return preset.encoding if preset else None
 
 
 def api_token(source: SourceConfig) -> str:

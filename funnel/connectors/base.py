@@ -10,6 +10,7 @@ from typing import Any, Literal
 import polars as pl
 
 from funnel.connectors.http import ApiClient
+from funnel.connectors.outcome import OutcomeSpec
 
 ProbabilityScale = Literal["auto", 1, 100]
 
@@ -28,8 +29,19 @@ class Preset:
     #: The CRM's close date is the expected one while open and the actual one once closed
     #: (Salesforce, HubSpot): a won or lost record without `closed_at` takes it.
     closed_at_from_close_date: bool = False
-    #: Text-level fix-ups before mapping (e.g. Pipedrive: a won deal's stage is its status).
+    #: Text-level fix-ups before mapping (e.g. Pipedrive: the close time from won/lost times).
     prepare: Callable[[pl.DataFrame], pl.DataFrame] | None = None
+    #: Where the CRM writes a deal's own won / lost / open outcome, which wins over the stage.
+    outcome: OutcomeSpec | None = None
+    #: Every export of the CRM has the outcome column (Pipedrive: a won deal keeps its open
+    #: stage, so without its Status every deal looks open): a file without it is a finding.
+    outcome_required: bool = False
+    #: What the CRM puts before column names in some exports (Pipedrive: "Deal - "): a header
+    #: with one of them matches a spelling without it.
+    prefixes: tuple[str, ...] = ()
+    #: The encoding of the CRM's export files that are not UTF-8, and what it is (the run log
+    #: names it): e.g. Salesforce's Data Export writes Windows-1252 by default.
+    encoding: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,13 @@
 """HubSpot: contacts and deals export presets, and CRM v3 object pulls with cursor paging.
 
-Exports spell columns by property label ("Record ID", "Deal Stage", "Create Date"); the API
-returns internal property names (`dealstage`, `createdate`) and internal stage ids
-(`closedwon`); the preset knows both. Full pulls page `GET /crm/v3/objects/{object}` by the
-`paging.next.after` cursor; incremental pulls use the search endpoint filtered on the last
-modified date. Stage history is the `dealstage` property's history (`propertiesWithHistory`).
+Exports spell columns by property label in the user's language ("Record ID", "Deal Stage",
+"Create Date"; French "Phase de la transaction"); the API returns internal property names
+(`dealstage`, `createdate`) and internal stage ids (`closedwon`); the preset knows both. A
+deal's outcome comes from "Is Deal Closed?" with "Is Closed Won" or, without it, the deal
+probability (1 won, 0 lost), whatever its stage label. Full pulls page
+`GET /crm/v3/objects/{object}` by the `paging.next.after` cursor; incremental pulls use the
+search endpoint filtered on the last modified date. Stage history is the `dealstage`
+property's history (`propertiesWithHistory`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 from funnel.connectors.base import Connector, Preset, Pulled, bearer, latest
 from funnel.connectors.http import ApiClient, ConnectorAuthError
+from funnel.connectors.outcome import ClosedFlags
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +64,13 @@ LIFECYCLE_STAGES: dict[str, str] = {
     "evangelist": "post_sale",
 }
 
+#: A deal's own outcome: closed, and won (or its probability: 1 won, 0 lost).
+DEAL_OUTCOME = ClosedFlags(
+    closed=("Is Deal Closed?", "hs_is_closed"),
+    won=("Is Closed Won", "hs_is_closed_won"),
+    won_probability=("Deal probability", "hs_deal_stage_probability"),
+)
+
 PRESETS: dict[str, Preset] = {
     "leads": Preset(
         columns={
@@ -76,14 +87,27 @@ PRESETS: dict[str, Preset] = {
         stages=LIFECYCLE_STAGES,
     ),
     "opportunities": Preset(
+        # property labels (English, then French), then internal names
         columns={
-            "opportunity_id": ("Record ID", "Deal ID", "hs_object_id", "id"),
-            "stage": ("Deal Stage", "dealstage"),
-            "owner": ("Deal owner", "Deal Owner", "owner_name", "hubspot_owner_id"),
-            "amount": ("Amount", "amount"),
+            "opportunity_id": (
+                "Record ID",
+                "Deal ID",
+                "ID de fiche d'informations",
+                "hs_object_id",
+                "id",
+            ),
+            "stage": ("Deal Stage", "Phase de la transaction", "dealstage"),
+            "owner": (
+                "Deal owner",
+                "Deal Owner",
+                "Propriétaire de la transaction",
+                "owner_name",
+                "hubspot_owner_id",
+            ),
+            "amount": ("Amount", "Montant", "amount"),
             "currency": ("Currency", "deal_currency_code"),
-            "created_at": ("Create Date", "createdate"),
-            "expected_close_date": ("Close Date", "closedate"),
+            "created_at": ("Create Date", "Date de création", "createdate"),
+            "expected_close_date": ("Close Date", "Date de fermeture", "closedate"),
             "probability": ("Deal probability", "hs_deal_stage_probability"),
             "lost_reason": ("Closed Lost Reason", "closed_lost_reason"),
             "pipeline": ("Pipeline", "pipeline"),
@@ -92,6 +116,7 @@ PRESETS: dict[str, Preset] = {
         stages=DEAL_STAGES,
         probability_scale=1,
         closed_at_from_close_date=True,
+        outcome=DEAL_OUTCOME,
     ),
     "stage_history": Preset(
         columns={

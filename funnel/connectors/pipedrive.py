@@ -1,8 +1,9 @@
 """Pipedrive: deals export preset, and API v1 pulls of deals and deal flow with offset paging.
 
-A Pipedrive export spells columns "Deal - Title", "Deal - Stage", "Deal - Status"; the API
-returns `title`, `stage_id`, `status`. A won or lost deal keeps the stage it was in, so the
-preset reads the status first: a won deal's stage is "won". Full pulls page `GET /v1/deals`
+A Pipedrive export spells columns in the user's language, with or without a prefix ("Deal -
+Status", "Status", "Negócio - Etapa"); the API returns `title`, `stage_id`, `status`. A won or
+lost deal keeps the stage it was in, so its outcome comes from its Status (see
+funnel.connectors.outcome), whatever the stage says. Full pulls page `GET /v1/deals`
 by `start` (`additional_data.pagination.next_start`); incremental pulls page `GET /v1/recents`
 since the watermark. Stage history is each deal's flow (`GET /v1/deals/{id}/flow`).
 """
@@ -15,7 +16,9 @@ from typing import Any
 import polars as pl
 
 from funnel.connectors.base import Connector, Preset, Pulled, latest
+from funnel.connectors.columns import find_column
 from funnel.connectors.http import ApiClient
+from funnel.connectors.outcome import StatusColumn
 
 # --- settings ---------------------------------------------------------------------------------
 
@@ -35,41 +38,108 @@ DEAL_STAGES: dict[str, str] = {
     "Lost": "lost",
 }
 
-STATUS_COLUMNS = ("Deal - Status", "status")
-STAGE_COLUMNS = ("Deal - Stage", "stage_name")
+#: What exports put before each deal column, by the user's language ("Deal - Title"); current
+#: English exports have none ("Title"). Sources: docs/decisions.md (2026-12, presets).
+PREFIXES = ("Deal - ", "Negócio - ", "Affaire - ", "Trato - ")
+
+#: The deal's Status and its values, by language: en, de, fr, pt-BR, es, and the API's.
+STATUS = StatusColumn(
+    columns=("Status", "Statut", "Estado", "status"),
+    won=("Won", "Gewonnen", "Gagnée", "Ganho", "Ganado"),
+    lost=("Lost", "Verloren", "Perdue", "Perdido"),
+    open=("Open", "En cours", "Aberto", "Abierto"),
+)
+#: When the deal was won or lost (exports without a "Deal closed on" column).
+WON_TIME = ("Won time", "Datum des gewonnenen Deals", "Heure de la conclusion", "Ganho em")
+LOST_TIME = ("Lost time", "Datum des verlorenen Deals", "Heure de l'échec", "Data de perda")
+CLOSED_ON = ("Deal closed on", "Closed on", "Close time", "Deal abgeschlossen am",
+             "Negócio fechado em", "close_time")  # fmt: skip
 
 
-def status_as_stage(frame: pl.DataFrame) -> pl.DataFrame:
-    """A won or lost deal's stage is its status (it stays in its last pipeline stage)."""
-    for status, stage in zip(STATUS_COLUMNS, STAGE_COLUMNS, strict=True):
-        if status in frame.columns and stage in frame.columns:
-            closed = pl.col(status).str.strip_chars().str.to_lowercase().is_in(["won", "lost"])
-            return frame.with_columns(
-                pl.when(closed).then(pl.col(status)).otherwise(pl.col(stage)).alias(stage)
-            )
-    return frame
+def close_time_from_won_or_lost(frame: pl.DataFrame) -> pl.DataFrame:
+    """Without a "Deal closed on" column, a closed deal's close time is its won or lost time:
+    given as the column `closed_at` (a column spelled like the field is read as it)."""
+    header = frame.columns
+    if find_column(header, CLOSED_ON, PREFIXES) or "closed_at" in header:
+        return frame
+    times = [c for c in (find_column(header, n, PREFIXES) for n in (WON_TIME, LOST_TIME)) if c]
+    if not times:
+        return frame
+    return frame.with_columns(pl.coalesce(times).alias("closed_at"))
 
 
 PRESETS: dict[str, Preset] = {
     "opportunities": Preset(
+        # bare spellings: exports with a prefix (PREFIXES) match them too
         columns={
-            "opportunity_id": ("Deal - ID", "id"),
-            "stage": STAGE_COLUMNS,
-            "account": ("Deal - Organization", "org_id.name", "org_name"),
-            "owner": ("Deal - Owner", "user_id.name", "owner_name"),
-            "amount": ("Deal - Value", "value"),
-            "currency": ("Deal - Currency of value", "Deal - Currency", "currency"),
-            "created_at": ("Deal - Deal created", "Deal - Creation date", "add_time"),
-            "expected_close_date": ("Deal - Expected close date", "expected_close_date"),
-            "closed_at": ("Deal - Closed on", "Deal - Close time", "close_time"),
-            "probability": ("Deal - Probability", "probability"),
-            "lost_reason": ("Deal - Lost reason", "lost_reason"),
-            "pipeline": ("Deal - Pipeline", "pipeline_name"),
-            "updated_at": ("Deal - Update time", "update_time"),
+            "opportunity_id": ("ID", "id"),
+            "stage": ("Stage", "Phase", "Étape", "Etapa", "stage_name"),
+            "account": (
+                "Organization",
+                "Organisation",
+                "Organização",
+                "Organización",
+                "org_id.name",
+                "org_name",
+            ),
+            "owner": (
+                "Owner",
+                "Besitzer",
+                "Propriétaire",
+                "Proprietário",
+                "Propietario",
+                "user_id.name",
+                "owner_name",
+            ),
+            "amount": ("Value", "Wert", "Valeur", "Valor", "value"),
+            "currency": ("Currency of Value", "Currency", "Moeda", "Moneda", "currency"),
+            "created_at": (
+                "Deal created",
+                "Creation date",
+                "Deal erstellt",
+                "Affaire créée",
+                "Negócio criado em",
+                "Trato creado",
+                "add_time",
+            ),
+            "expected_close_date": (
+                "Expected close date",
+                "Voraussichtliches Abschlussdatum",
+                "Date de clôture prévue",
+                "Data de fechamento esperada",
+                "Fecha de cierre prevista",
+                "expected_close_date",
+            ),
+            "closed_at": CLOSED_ON,
+            "probability": (
+                "Probability",
+                "Wahrscheinlichkeit",
+                "Probabilidade",
+                "Probabilidad",
+                "probability",
+            ),
+            "lost_reason": (
+                "Lost reason",
+                "Verlustgrund",
+                "Raison de la perte",
+                "Motivo da perda",
+                "lost_reason",
+            ),
+            "pipeline": ("Pipeline", "Funil", "pipeline_name"),
+            "updated_at": (
+                "Update time",
+                "Zeit der Aktualisierung",
+                "Heure de mise à jour",
+                "Data atualizada",
+                "update_time",
+            ),
         },
         stages=DEAL_STAGES,
         probability_scale=100,
-        prepare=status_as_stage,
+        prepare=close_time_from_won_or_lost,
+        outcome=STATUS,
+        outcome_required=True,
+        prefixes=PREFIXES,
     ),
     "stage_history": Preset(
         columns={

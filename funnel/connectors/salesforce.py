@@ -2,7 +2,10 @@
 
 Exports: a report export spells columns by label ("Opportunity ID", "Stage", "Probability (%)"),
 a Data Export or Data Loader file by API name ("Id", "StageName", "Probability"); the preset
-knows both. The API pulls Lead, Opportunity and OpportunityHistory with SOQL; incremental
+knows both. A deal's outcome comes from its IsClosed and IsWon flags where the file has them
+("Closed" and "Won" in a report), whatever its stage label. Data Export files that are not
+UTF-8 are read as Windows-1252, the export's default ("ISO-8859-1" in its settings). The API
+pulls Lead, Opportunity and OpportunityHistory with SOQL; incremental
 pulls ask for rows whose `SystemModstamp` is after the watermark (Salesforce keeps datetimes
 to the second, so the literal is exact).
 """
@@ -13,6 +16,7 @@ from typing import Any
 
 from funnel.connectors.base import Connector, Preset, Pulled, bearer, latest
 from funnel.connectors.http import ApiClient, ConnectorError
+from funnel.connectors.outcome import ClosedFlags
 
 # --- settings ---------------------------------------------------------------------------------
 
@@ -40,6 +44,11 @@ LEAD_STAGES: dict[str, str] = {
     "Closed - Not Converted": "lost",
 }
 
+#: The flags Salesforce derives from an opportunity's stage: report labels, then API names.
+OPPORTUNITY_OUTCOME = ClosedFlags(closed=("Closed", "IsClosed"), won=("Won", "IsWon"))
+#: Data Export's default encoding when the file is not UTF-8 (funnel.encodings.detect).
+DATA_EXPORT_ENCODING = ("windows-1252", "Salesforce Data Export default")
+
 PRESETS: dict[str, Preset] = {
     "leads": Preset(
         columns={
@@ -55,6 +64,7 @@ PRESETS: dict[str, Preset] = {
             "updated_at": ("Last Modified Date", "LastModifiedDate"),
         },
         stages=LEAD_STAGES,
+        encoding=DATA_EXPORT_ENCODING,
     ),
     "opportunities": Preset(
         columns={
@@ -73,6 +83,8 @@ PRESETS: dict[str, Preset] = {
         stages=OPPORTUNITY_STAGES,
         probability_scale=100,
         closed_at_from_close_date=True,
+        outcome=OPPORTUNITY_OUTCOME,
+        encoding=DATA_EXPORT_ENCODING,
     ),
     "stage_history": Preset(
         columns={
@@ -82,6 +94,7 @@ PRESETS: dict[str, Preset] = {
             "amount": ("Amount",),
         },
         stages=OPPORTUNITY_STAGES,
+        encoding=DATA_EXPORT_ENCODING,
     ),
 }
 

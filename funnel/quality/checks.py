@@ -40,6 +40,15 @@ BIRTH_FIELDS: dict[str, str] = {
 }
 
 
+#: (later, earlier): an event that cannot come before the record's creation.
+LATER_THAN_CREATED = (("closed_at", "created_at"), ("converted_at", "created_at"))
+
+
+def compared_with(later: str, earlier: str) -> str:
+    """The helper column `later` is checked against (see `with_helper_columns`)."""
+    return f"_{earlier}_vs_{later}"
+
+
 @dataclass(frozen=True)
 class Check:
     """One expectation on one entity, with its severity and a reason for each failing row."""
@@ -185,16 +194,18 @@ def entity_checks(
                 "probability is within 0..1 after scaling",
             )
         )
-    for later, earlier in (("closed_at", "created_at"), ("converted_at", "created_at")):
+    for later, earlier in LATER_THAN_CREATED:
         if later in entity.fields and earlier in entity.fields:
             checks.append(
                 Check(
                     f"{later.removesuffix('_at')}_after_created",
-                    "error",
+                    # CRMs let users enter a deal after it closed: the row loads, counted here
+                    # (its cycle_days is left empty), never quarantined
+                    "warn",
                     "ExpectColumnPairValuesAToBeGreaterThanB",
                     {
                         "column_A": later,
-                        "column_B": earlier,
+                        "column_B": compared_with(later, earlier),
                         "or_equal": True,
                         "ignore_row_if": "either_value_is_missing",
                     },
@@ -202,7 +213,7 @@ def entity_checks(
                         f"{later} {{}} is before {earlier} {{}}",
                         *(pl.col(c).dt.to_string("%Y-%m-%d %H:%M:%S") for c in (later, earlier)),
                     ),
-                    f"{later} is not before {earlier}",
+                    f"{later} is not before {earlier} (by day when {later} has no time of day)",
                 )
             )
     for field in EVENT_FIELDS:
@@ -231,8 +242,20 @@ def entity_checks(
 
 
 def with_helper_columns(frame: pl.DataFrame, entity: Entity) -> pl.DataFrame:
-    """Columns some checks read: `_ref` (the row's record) and `_stage_ok` (stage is known)."""
+    """Columns some checks read: `_ref` (the row's record), `_stage_ok` (stage is known) and
+    what a close or conversion is compared with (`compared_with`): the creation time, or its day
+    when the later value has no time of day (a date-only CloseDate read as midnight is not
+    before a deal created later that day)."""
     extra: list[pl.Expr] = []
+    for later, earlier in LATER_THAN_CREATED:
+        if later in entity.fields and earlier in entity.fields:
+            date_only = pl.col(later) == pl.col(later).dt.truncate("1d")
+            extra.append(
+                pl.when(date_only)
+                .then(pl.col(earlier).dt.truncate("1d"))
+                .otherwise(pl.col(earlier))
+                .alias(compared_with(later, earlier))
+            )
     if entity.one_of:
         extra.append(pl.coalesce(*entity.one_of).alias("_ref"))
     if entity.has_stage:

@@ -19,6 +19,9 @@ from funnel.quality.checks import (
     entity_checks,
     with_helper_columns,
 )
+from funnel.quality.outcomes import CHECK as OUTCOME_CHECK
+from funnel.quality.outcomes import DEFAULT_SEVERITY as OUTCOME_SEVERITY
+from funnel.quality.outcomes import OutcomeResult, check_outcomes
 from funnel.quality.runner import run_suite
 from funnel.schema import ENTITIES
 
@@ -45,6 +48,8 @@ RESULT_SCHEMA = pl.Schema(
         "rows_checked": pl.Int64,
         "rows_failed": pl.Int64,
         "passed": pl.Boolean,
+        # why a source-level finding failed, naming column and values (else null)
+        "details": pl.String,
     }
 )
 
@@ -70,6 +75,8 @@ class SourceOutcome:
     past_day: date | None = None
     #: `_rid` of the rows that failed a warn check.
     warned: pl.Series = field(default_factory=lambda: pl.Series("_rid", [], dtype=pl.Int64))
+    #: File sources: the encoding their files were read in (funnel.encodings).
+    encoding: str | None = None
 
     def loaded(self, rows_per_batch: int = 500_000) -> Iterator[pl.DataFrame]:
         """The rows that load, built when asked and a slice of the source's rows at a time
@@ -178,31 +185,52 @@ def _quarantine(p: CleanSource, errors: pl.DataFrame, id_field: str | None) -> p
 
 
 def _results(
-    p: CleanSource, checks: list[Check], failed: dict[str, int], checked: int
+    p: CleanSource,
+    checks: list[Check],
+    failed: dict[str, int],
+    checked: int,
+    outcome: OutcomeResult | None = None,
 ) -> pl.DataFrame:
     """One dq_results row per check of this source, the hygiene checks first."""
-    rows: list[tuple[str, str | None, str, int, int]] = [
-        ("csv_structure", None, "error", p.extract.rows_read, p.extract.rejects.height),
-        ("duplicate_superseded", None, "error", p.extract.rows.height, p.superseded.height),
-        ("required_columns", None, "error", checked, checked if p.missing_required else 0),
+    rows: list[tuple[str, str | None, str, int, int, str | None]] = [
+        ("csv_structure", None, "error", p.extract.rows_read, p.extract.rejects.height, None),
+        ("duplicate_superseded", None, "error", p.extract.rows.height, p.superseded.height, None),
+        ("required_columns", None, "error", checked, checked if p.missing_required else 0, None),
     ]
-    rows += [(c.name, c.column, c.severity, checked, failed.get(c.name, 0)) for c in checks]
+    if outcome is not None:
+        o = outcome
+        rows.append(
+            (OUTCOME_CHECK, o.column, o.severity, o.rows_checked, o.failed.len(), o.details)
+        )
+    rows += [(c.name, c.column, c.severity, checked, failed.get(c.name, 0), None) for c in checks]
     return pl.DataFrame(
         [
-            (p.source.name, p.source.entity, name, col, sev, n, bad, bad == 0)
-            for name, col, sev, n, bad in rows
+            (p.source.name, p.source.entity, name, col, sev, n, bad, bad == 0, details)
+            for name, col, sev, n, bad, details in rows
         ],
         schema=RESULT_SCHEMA,
         orient="row",
     )
 
 
-def _blocking(p: CleanSource, error_rows: int, max_share: float) -> tuple[str, ...]:
-    """Why this source stops the run: a required column missing, or too many error rows."""
+def _outcome(p: CleanSource, config: ValidationConfig) -> OutcomeResult | None:
+    """The outcome check of a source (see funnel.quality.outcomes)."""
+    severity = config.severity.get(OUTCOME_CHECK, OUTCOME_SEVERITY)
+    whole = not p.extract.incremental and p.extract.carried == 0
+    return check_outcomes(p.outcome, severity, config.max_unrecognised_outcome_share, whole)
+
+
+def _blocking(
+    p: CleanSource, error_rows: int, max_share: float, outcome: OutcomeResult | None = None
+) -> tuple[str, ...]:
+    """Why this source stops the run: a required column missing, too many error rows, or an
+    outcome check set to error that failed."""
     out = []
     name = p.source.name
     if p.missing_required:
         out.append(f"{name}: required column(s) missing: {', '.join(p.missing_required)}")
+    if outcome is not None and outcome.severity == "error" and outcome.details:
+        out.append(f"{name}: {OUTCOME_CHECK}: {outcome.details}")
     total = p.extract.rows_read
     share = error_rows / total if total else 0.0
     if share > max_share:
@@ -265,7 +293,14 @@ def validate_entity(
         rejected = errs.get_column("_rid")
         # an incremental run: the carried rows of the export stay loaded as they were
         rows_loaded = p.stored.height - rejected.len() + p.extract.carried
-        warned = mine_reasons.filter(pl.col("severity") == "warn").get_column("_rid").unique()
+        warned = mine_reasons.filter(pl.col("severity") == "warn").get_column("_rid")
+        outcome = _outcome(p, config)
+        if outcome is not None and outcome.severity == "warn":
+            # the outcome finding's rows load and count as warned, as a warn check's do
+            gone = pl.concat([rejected, p.superseded.get_column("_rid")]).implode()
+            loaded = outcome.failed.filter(~outcome.failed.is_in(gone))
+            warned = pl.concat([warned, loaded.alias("_rid")])
+        warned = warned.unique()
         if p.extract.rows_read != rows_loaded + quarantine.height:
             raise AssertionError(
                 f"{p.source.name}: rows read {p.extract.rows_read} != loaded {rows_loaded}"
@@ -273,7 +308,7 @@ def validate_entity(
             )
         failed = dict(mine_reasons.group_by("check").len().iter_rows())
         quarantines.append(quarantine)
-        results.append(_results(p, checks, failed, p.stored.height))
+        results.append(_results(p, checks, failed, p.stored.height, outcome))
         outcomes.append(
             SourceOutcome(
                 source=p.source.name,
@@ -288,9 +323,11 @@ def validate_entity(
                     p,
                     errs.filter(~pl.col("deferred")).height + p.extract.rejects.height,
                     config.max_error_share,
+                    outcome,
                 ),
                 past_day=as_of if past_day else None,
                 warned=warned,
+                encoding=p.extract.encoding,
             )
         )
     return EntityOutcome(tuple(outcomes), pl.concat(quarantines), pl.concat(results))

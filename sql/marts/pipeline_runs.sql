@@ -52,7 +52,8 @@ final as (
                     rows_loaded := run_sources.rows_loaded,
                     rows_quarantined := run_sources.rows_quarantined,
                     rows_warned := run_sources.rows_warned,
-                    mode := run_sources.mode
+                    mode := run_sources.mode,
+                    encoding := run_sources.encoding
                 )
                 order by run_sources.source
             ),

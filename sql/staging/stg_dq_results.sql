@@ -25,6 +25,8 @@ renamed as (
         rows_checked,
         rows_failed,
         passed,
+        -- why a source-level finding failed (outcome_recognised), naming column and values
+        details,
 
         -- dates
         checked_at

@@ -25,7 +25,10 @@ renamed as (
         rows_warned,
 
         -- how the source ran: full, or incremental (new or changed records only)
-        coalesce(mode, 'full') as mode
+        coalesce(mode, 'full') as mode,
+
+        -- file sources: the encoding the files were read in, e.g. 'windows-1252 (detected)'
+        encoding
 
     from source
 

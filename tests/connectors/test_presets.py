@@ -11,6 +11,8 @@ import pytest
 
 from funnel.config import FunnelConfig, load_config
 from funnel.connectors import FORMATS, merge_preset
+from funnel.connectors.hubspot import PRESETS as HS_PRESETS
+from funnel.connectors.pipedrive import PRESETS as PD_PRESETS
 from funnel.connectors.salesforce import PRESETS as SF_PRESETS
 from funnel.errors import ConfigError
 from funnel.extract import extract_files
@@ -109,7 +111,8 @@ def test_pipedrive_export_reads_status_before_stage(tmp_path: Path) -> None:
     rows = load(tmp_path, "pipedrive", "opportunities", "deals.csv")
     assert stages_by_id(rows) == STAGES
     won = rows.filter(pl.col("opportunity_id") == "1006").row(0, named=True)
-    assert won["stage_label"] == "Won"  # its "Deal - Stage" still says Negotiations Started
+    # its "Deal - Stage" still says Negotiations Started (kept as the label); Status says Won
+    assert (won["stage"], won["stage_label"]) == ("won", "Negotiations Started")
     assert won["closed_at"] == datetime(2026, 6, 19, 12) and won["probability"] == 1.0
     open_deal = rows.filter(pl.col("opportunity_id") == "1003").row(0, named=True)
     assert open_deal["stage_label"] == "Negotiations Started"
@@ -209,3 +212,121 @@ def test_config_keeps_api_options(tmp_path: Path) -> None:
     src = s.sources[0]
     assert (src.token_env, src.timeout, src.retries, src.incremental) == ("HS", 5, 2, False)
     assert src.base_url is None  # the connector's default (https://api.hubapi.com) is used
+
+
+# Header spellings seen in each CRM's exports (sources: docs/decisions.md, 2026-12 presets).
+PIPEDRIVE_HEADERS = {
+    "en": ["ID", "Title", "Value", "Currency of Value", "Stage", "Status", "Deal created",
+           "Deal closed on", "Owner", "Organization"],
+    "en-prefixed": ["Deal - ID", "Deal - Title", "Deal - Value", "Deal - Currency of value",
+                    "Deal - Stage", "Deal - Status", "Deal - Deal created", "Deal - Closed on",
+                    "Deal - Owner", "Deal - Organization"],
+    "de": ["Deal - ID", "Deal - Titel", "Deal - Wert", "Deal - Phase", "Deal - Status",
+           "Deal - Deal erstellt", "Deal - Deal abgeschlossen am", "Deal - Besitzer",
+           "Deal - Organisation"],
+    "fr": ["Affaire - ID", "Affaire - Titre", "Affaire - Valeur", "Affaire - Étape",
+           "Affaire - Statut", "Affaire - Affaire créée", "Affaire - Propriétaire",
+           "Affaire - Organisation"],
+    "pt-BR": ["Negócio - ID", "Negócio - Título", "Negócio - Valor", "Negócio - Moeda",
+              "Negócio - Etapa", "Negócio - Status", "Negócio - Negócio criado em",
+              "Negócio - Negócio fechado em", "Negócio - Proprietário",
+              "Negócio - Organização"],
+    "es": ["Trato - ID", "Trato - Título", "Trato - Valor", "Trato - Moneda", "Trato - Etapa",
+           "Trato - Estado", "Trato - Trato creado", "Trato - Propietario"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("language", list(PIPEDRIVE_HEADERS))
+def test_pipedrive_headers_in_each_language(language: str) -> None:
+    header = PIPEDRIVE_HEADERS[language]
+    m = merge_preset(PD_PRESETS["opportunities"], header, {}, {}, "auto")
+    status = {"fr": "Statut", "es": "Estado"}.get(language, "Status")
+    assert m.outcome is not None and m.outcome.columns[0].endswith(status)
+    # every other column of the header but the title maps to a canonical field
+    title = {h for h in header if "Tit" in h or "Tít" in h}
+    assert set(m.columns.values()) == set(header) - title - {m.outcome.columns[0]}
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["Won", "Lost", "Open", "won"], ["won", "lost", "open", "won"]),  # en, API
+        (["Gewonnen", "Verloren"], ["won", "lost"]),  # de
+        (["Gagnée", "Perdue", "En cours"], ["won", "lost", "open"]),  # fr
+        (["Ganho", "Perdido", "Aberto"], ["won", "lost", "open"]),  # pt-BR
+        (["Ganado", "Abierto", "Vinto"], ["won", "open", None]),  # es; it is not known
+    ],
+)
+def test_pipedrive_status_values(values: list[str], expected: list[str | None]) -> None:
+    m = merge_preset(PD_PRESETS["opportunities"], ["Stage", "Status"], {}, {}, "auto")
+    assert m.outcome is not None
+    frame = pl.DataFrame({"Stage": ["x"] * len(values), "Status": values})
+    assert m.outcome.outcomes(frame).to_list() == expected
+
+
+def test_salesforce_and_hubspot_flags_decide_the_outcome() -> None:
+    sf = merge_preset(SF_PRESETS["opportunities"], ["StageName", "IsClosed", "IsWon"], {}, {}, 1)
+    assert sf.outcome is not None and sf.outcome.columns == ("IsClosed", "IsWon")
+    frame = pl.DataFrame(
+        {"IsClosed": ["true", "TRUE", "false", "1", ""], "IsWon": ["true", "0", "false", "", "1"]}
+    )
+    assert sf.outcome.outcomes(frame).to_list() == ["won", "lost", "open", None, None]
+    # a report's labels: "Closed" and "Won"
+    report = merge_preset(SF_PRESETS["opportunities"], ["Stage", "Won", "Closed"], {}, {}, 1)
+    assert report.outcome is not None and report.outcome.columns == ("Closed", "Won")
+    # HubSpot: "Is Closed Won" where the export has it, else the won probability
+    hs_header = ["Deal Stage", "Is Deal Closed?", "Deal probability"]
+    hs = merge_preset(HS_PRESETS["opportunities"], hs_header, {}, {}, "auto")
+    assert hs.outcome is not None and hs.outcome.columns == ("Is Deal Closed?", "Deal probability")
+    frame = pl.DataFrame(
+        {
+            "Is Deal Closed?": ["true", "true", "false", "true"],
+            "Deal probability": ["1", "0", "0.9", "0.5"],
+        }
+    )
+    assert hs.outcome.outcomes(frame).to_list() == ["won", "lost", "open", None]
+    won_flag = merge_preset(HS_PRESETS["opportunities"], [*hs_header, "Is Closed Won"], {}, {}, 1)
+    assert won_flag.outcome is not None
+    assert won_flag.outcome.columns == ("Is Deal Closed?", "Is Closed Won")
+    # without the closed flag there is no outcome: the stage decides
+    assert merge_preset(SF_PRESETS["opportunities"], ["Stage", "Won"], {}, {}, 1).outcome is None
+
+
+def test_the_sources_own_outcome_values_and_column() -> None:
+    preset = PD_PRESETS["opportunities"]
+    m = merge_preset(preset, ["Fase", "Stato"], {}, {}, "auto", {"Vinto": "won"}, "Stato")
+    assert m.outcome is not None and m.outcome_missing == ()
+    frame = pl.DataFrame({"Fase": ["a", "b"], "Stato": ["vinto", "Perso"]})
+    assert m.outcome.outcomes(frame).to_list() == ["won", None]
+    missing = merge_preset(preset, ["Fase", "Stato"], {}, {}, "auto")
+    assert missing.outcome is None
+    assert missing.outcome_missing == ("Status", "Statut", "Estado", "status")
+
+
+def test_a_close_before_the_creation_day_is_a_warning_compared_by_day() -> None:
+    from funnel.quality.checks import entity_checks, with_helper_columns
+    from funnel.quality.runner import run_suite
+    from funnel.schema import OPPORTUNITIES
+
+    created = datetime(2026, 6, 4, 15, 20)
+    frame = pl.DataFrame(
+        {
+            "_gid": [0, 1, 2, 3],
+            "stage": ["won"] * 4,
+            "stage_label": ["Won"] * 4,
+            "created_at": [created] * 4,
+            "closed_at": [
+                datetime(2026, 6, 4),  # date-only, same day: fine
+                datetime(2026, 6, 4, 9),  # a time earlier that day: before creation
+                datetime(2026, 6, 3),  # date-only, the day before: before creation
+                datetime(2026, 6, 5, 9),
+            ],
+        }
+    )
+    check = [
+        c for c in entity_checks(OPPORTUNITIES, date(2026, 10, 31), {})
+        if c.name == "closed_after_created"
+    ]  # fmt: skip
+    assert [c.severity for c in check] == ["warn"]
+    failures = run_suite("opportunities", with_helper_columns(frame, OPPORTUNITIES), check)
+    assert sorted(failures.failures.get_column("_gid").to_list()) == [1, 2]

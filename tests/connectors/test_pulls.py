@@ -148,7 +148,9 @@ def test_pipedrive_full_pull_offset_pages_and_status_as_stage(
     rows = canonical(extract, "pipedrive_api", pipedrive_api, "opportunities")
     assert _ids(rows) == EXPECTED_STAGES
     won = rows.filter(pl.col("opportunity_id") == "1001").row(0, named=True)
-    assert won["stage_label"] == "won" and won["probability"] == 1.0
+    # won by its status; its label is the stage it was won in
+    assert (won["stage"], won["stage_label"]) == ("won", "Negotiations Started")
+    assert won["probability"] == 1.0
     assert won["owner"] == "Ben Okafor" and won["account"] == "Account 1"
     assert won["closed_at"] == datetime(2026, 1, 20, 12)
 

@@ -25,11 +25,11 @@ LOG_DDL = (
         status varchar, exit_code integer, message varchar, alerts_sent integer default 0)""",
     """create table log_run_sources (
         run_id varchar, source varchar, entity varchar, rows_read bigint, rows_loaded bigint,
-        rows_quarantined bigint, rows_warned bigint, mode varchar)""",
+        rows_quarantined bigint, rows_warned bigint, mode varchar, encoding varchar)""",
     """create table log_dq_results (
         run_id varchar, source varchar, entity varchar, "check" varchar, column_name varchar,
         severity varchar, rows_checked bigint, rows_failed bigint, passed boolean,
-        checked_at timestamp)""",
+        checked_at timestamp, details varchar)""",
     """create table log_dq_quarantine (
         run_id varchar, source varchar, entity varchar, source_file varchar, source_line bigint,
         reasons varchar, checks varchar[], original_row varchar, quarantined_at timestamp)""",

@@ -271,7 +271,8 @@ def test_dq_results_quarantine_and_pipeline_runs(
         "log_run_sources",
         [
             {"run_id": "r1", "source": "deals", "entity": "opportunities", "rows_read": 10,
-             "rows_loaded": 8, "rows_quarantined": 2, "rows_warned": 1, "mode": "incremental"},
+             "rows_loaded": 8, "rows_quarantined": 2, "rows_warned": 1, "mode": "incremental",
+             "encoding": "windows-1252 (detected)"},
             {"run_id": "r1", "source": "crm_leads", "entity": "leads", "rows_read": 5,
              "rows_loaded": 5, "rows_quarantined": 0, "rows_warned": 0},
         ],
@@ -306,9 +307,11 @@ def test_dq_results_quarantine_and_pipeline_runs(
     ) == [
         ("r1", date(2024, 3, 30), 90.0, "published", 15, 13, 2, 1, [
             {"source": "crm_leads", "entity": "leads", "rows_read": 5, "rows_loaded": 5,
-             "rows_quarantined": 0, "rows_warned": 0, "mode": "full"},  # none logged: full
+             "rows_quarantined": 0, "rows_warned": 0, "mode": "full",  # none logged: full
+             "encoding": None},
             {"source": "deals", "entity": "opportunities", "rows_read": 10, "rows_loaded": 8,
-             "rows_quarantined": 2, "rows_warned": 1, "mode": "incremental"},
+             "rows_quarantined": 2, "rows_warned": 1, "mode": "incremental",
+             "encoding": "windows-1252 (detected)"},
         ]),
         ("r2", AS_OF, None, "running", 0, 0, 0, 0, []),
     ]  # fmt: skip

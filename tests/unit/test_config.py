@@ -55,7 +55,7 @@ def test_a_good_config_resolves_paths_against_its_folder(tmp_path: Path) -> None
         (('"Closed Won" = "won"', '"Closed Won" = "victory"'), "not a canonical stage"),
         (('entity = "opportunities"', 'entity = "deals"'), "sources[deals].entity"),
         (("Europe/Berlin", "Mars/Olympus"), "warehouse.timezone: unknown time zone"),
-        (("latin-1", "cp1252"), "sources[deals].encoding"),
+        (("latin-1", "ebcdic"), "sources[deals].encoding"),
     ],
 )
 def test_mistakes_name_the_key(tmp_path: Path, change: tuple[str, str], message: str) -> None:

@@ -106,8 +106,9 @@ def _log(config_path: Path) -> None:
                 [run_id, day, started, ended, status, code, f"{status} msg", alerts],
             )
             con.execute(
-                "insert into log_run_sources values"
-                " (?, 'crm_deals', 'opportunities', 10, 7, 3, 0, 'full')",
+                "insert into log_run_sources (run_id, source, entity, rows_read, rows_loaded,"
+                " rows_quarantined, rows_warned, mode)"
+                " values (?, 'crm_deals', 'opportunities', 10, 7, 3, 0, 'full')",
                 [run_id],
             )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -96,7 +95,7 @@ def quarantine_query(summary: RunSummary, config: FunnelConfig) -> str:
         f"select source, source_file, source_line, reasons, original_row from {table}"
         f" where run_id = '{summary.run_id}' order by source, source_file, source_line"
     )
-    return f'duckdb -readonly {shlex.quote(str(path))} "{sql}"'
+    return f'duckdb -readonly {path} "{sql}"'
 
 
 def alert_text(

@@ -18,7 +18,7 @@ import pytest
 
 from flows.nightly import nightly
 from tests.conftest import REPO
-from tests.integration.ops_helpers import DAYS, query, write_project
+from tests.integration.ops_helpers import DAYS, query, run_in_group, write_project
 
 #: A state file name that, pasted into `attach '...' as state`, runs its own statements.
 SMUGGLED = "st' as junk; create table pwned as select 42 as x; attach ':memory:"
@@ -47,12 +47,10 @@ def test_quotes_in_the_state_and_warehouse_paths_are_only_names(tmp_path: Path) 
 
 
 def _run(config: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    return run_in_group(  # a run that reads a fifo hangs: the timeout fails the test instead
         [sys.executable, "-m", "funnel", "run", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=60,  # a run that reads a fifo hangs: this fails the test instead
         env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "COLUMNS": "300"},
+        timeout=60,
     )
 
 

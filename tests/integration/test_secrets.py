@@ -23,7 +23,13 @@ from tests.conftest import REPO
 from tests.connectors import mock_hubspot
 from tests.connectors.records import deals
 from tests.connectors.server import Request, Response
-from tests.integration.ops_helpers import WEBHOOK_ENV, query, webhook, write_project
+from tests.integration.ops_helpers import (
+    WEBHOOK_ENV,
+    query,
+    run_in_group,
+    webhook,
+    write_project,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -61,11 +67,9 @@ def _run(config: Path, home: Path, webhook_url: str) -> subprocess.CompletedProc
         PYTHONPATH=str(REPO),
         **{TOKEN_ENV: TOKEN, WEBHOOK_ENV: webhook_url},
     )
-    return subprocess.run(
+    return run_in_group(
         [sys.executable, "-m", "funnel", "run", "--config", str(config), "--as-of", "2026-10-31"],
         env=env,
-        capture_output=True,
-        text=True,
         timeout=400,
     )
 

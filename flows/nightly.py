@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
+import duckdb
 import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
@@ -305,7 +306,7 @@ def nightly(
     return replace(checked, headline=build.headline)
 
 
-def _settle(con: Any, config: FunnelConfig, run_id: str) -> None:
+def _settle(con: duckdb.DuckDBPyConnection, config: FunnelConfig, run_id: str) -> None:
     """Runs a kill stopped before they finished: marked abandoned, their build files gone."""
     for stopped in recovery.settle(con, config, run_id):
         get_run_logger().warning("run %s had stopped without finishing: marked abandoned", stopped)

@@ -8,11 +8,11 @@ import importlib
 import threading
 from collections import defaultdict
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, cast
-from uuid import uuid4
 
+import duckdb
 import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
@@ -25,6 +25,9 @@ from funnel import (
     connectors,
     incremental,
     progress,
+    recovery,
+    redact,
+    runlock,
     snapshots,
     state,
     warehouse,
@@ -33,8 +36,10 @@ from funnel.config import FunnelConfig, SourceConfig, load_config
 from funnel.errors import DataQualityError, FunnelError
 from funnel.extract import extract_files
 from funnel.hygiene import CleanSource, clean_source, record_ids
+from funnel.quality import volume
 from funnel.quality.validate import EntityOutcome, validate_entity
 from funnel.report import files
+from funnel.runlock import new_run_id
 from funnel.summary import RunSummary, SourceCounts, alert_text
 
 
@@ -93,12 +98,21 @@ def validate(
 
 @task(cache_policy=NONE)
 def gate(
-    config: FunnelConfig, run_id: str, outcomes: list[EntityOutcome], modes: dict[str, str]
+    config: FunnelConfig,
+    run_id: str,
+    as_of: date,
+    outcomes: list[EntityOutcome],
+    modes: dict[str, str],
+    changes_only: frozenset[str] = frozenset(),
 ) -> None:
-    """Log every entity's check results and quarantine; fail the run if a source blocks it."""
+    """Log every entity's check results and quarantine; fail the run if a source blocks it
+    (its own checks, or its loaded rows fell too far: funnel.quality.volume)."""
     with state.open_state(config.state_path) as con:
         state.record_quality(con, run_id, outcomes, modes)
+        dropped = volume.row_drops(con, config, run_id, as_of, outcomes, changes_only)
+        volume.record(con, run_id, dropped)
     blocking = [b for o in outcomes for s in o.sources for b in s.blocking]
+    blocking += [d.message for d in dropped if d.blocking]
     if blocking:
         raise DataQualityError("blocking data-quality gate failed:\n  " + "\n  ".join(blocking))
 
@@ -167,7 +181,7 @@ def load(
         for name, carry in carries.items():
             if carry.mode == "incremental":
                 place(con, by_source[name].source, carry)
-        state.finish_run(con, run_id, "published", 0)
+        state.mark_status(con, run_id, "loaded")  # published once its publish has happened
         con.commit()
         incremental.apply_lines(con)  # a transaction per staged part (see stage_lines)
 
@@ -198,9 +212,15 @@ def build_report(config: FunnelConfig, run_id: str, build: warehouse.Build) -> P
 
 @task(cache_policy=NONE)
 def publish(config: FunnelConfig, build: warehouse.Build, report: Path | None) -> None:
-    """Replace the published warehouse with the build in one atomic step, then the report."""
+    """Replace the published warehouse with the build in one atomic step, then the report.
+    The run is `publishing` in the log meanwhile and `published` once the warehouse is
+    replaced (a run stopped in between is settled by the next one: funnel.recovery)."""
     progress.step("publish")
+    with state.open_state(config.state_path) as con:
+        state.mark_status(con, build.run_id, "publishing")
     warehouse.publish(build.path, config.warehouse_path)
+    with state.open_state(config.state_path) as con:
+        state.mark_status(con, build.run_id, "published")
     if report is not None:
         try:
             files.publish_report(report, config.report_path)
@@ -221,27 +241,33 @@ def alert(config: FunnelConfig, summary: RunSummary) -> bool:
     return sent
 
 
-def new_run_id(as_of: date) -> str:
-    return f"{as_of:%Y%m%d}-{datetime.now():%H%M%S}-{uuid4().hex[:6]}"
-
-
 #: One worker thread: each entity is validated (great-expectations and pandas, mostly holding the
 #: GIL) while the flow reads and cleans the next one (DuckDB and polars, mostly not holding it).
 CHECKER = cast("TaskRunner[PrefectFuture[Any]]", ThreadPoolTaskRunner(max_workers=1))
 
 
 @flow(name="funnel-nightly", log_prints=True, task_runner=CHECKER)
-def nightly(config_path: str, as_of: date | None = None, full: bool = False) -> RunSummary:
-    """One nightly run. Raises ConfigError (exit 2), DataQualityError (3) or FunnelError (1).
+def nightly(
+    config_path: str, as_of: date | None = None, full: bool = False, run_id: str | None = None
+) -> RunSummary:
+    """One nightly run. Raises ConfigError (exit 2), DataQualityError (3), RunLocked (4: another
+    run holds the warehouse) or FunnelError (1).
 
     File sources whose last load can be carried over run incrementally (funnel.incremental)
-    unless `full` is set."""
+    unless `full` is set. `run_id`: the id the caller took the run lock with (funnel run)."""
+    redact.install_logging()
     config = load_config(Path(config_path))
     day = as_of or config.today()
-    run_id = new_run_id(day)
-    get_run_logger().info("run %s as of %s", run_id, day)
-    with state.open_state(config.state_path) as con:
-        state.start_run(con, run_id, day)
+    run_id = run_id or new_run_id(day)
+    lock = runlock.take(config.state_path, run_id)  # before anything is read; held to the end
+    try:
+        get_run_logger().info("run %s as of %s", run_id, day)
+        with state.open_state(config.state_path) as con:
+            _settle(con, config, run_id)
+            state.start_run(con, run_id, day)
+    except BaseException:
+        lock.release()
+        raise
     _announce(run_id, day)
     _preload_great_expectations()
     try:
@@ -261,7 +287,8 @@ def nightly(config_path: str, as_of: date | None = None, full: bool = False) -> 
             checking.append(validate.submit(config, group[0].entity, day, parts))
             del parts
         outcomes = [c.result() for c in checking]
-        gate(config, run_id, outcomes, modes)
+        changes_only = frozenset(c.source.name for c in cleaned if c.extract.incremental)
+        gate(config, run_id, day, outcomes, modes, changes_only)
         load(config, run_id, day, outcomes, cleaned, carries, fingerprints)
         checked = RunSummary.of(run_id, day, "published", outcomes, [])
         del cleaned, outcomes, carries  # loaded: free the frames before the models run
@@ -274,7 +301,15 @@ def nightly(config_path: str, as_of: date | None = None, full: bool = False) -> 
     except BaseException as error:  # KeyboardInterrupt too: a backfill is safe to stop
         _fail(config, run_id, day, error)
         raise
+    finally:
+        lock.release()
     return replace(checked, headline=build.headline)
+
+
+def _settle(con: duckdb.DuckDBPyConnection, config: FunnelConfig, run_id: str) -> None:
+    """Runs a kill stopped before they finished: marked abandoned, their build files gone."""
+    for stopped in recovery.settle(con, config, run_id):
+        get_run_logger().warning("run %s had stopped without finishing: marked abandoned", stopped)
 
 
 def _extract_and_clean(
@@ -349,7 +384,8 @@ def _fail(config: FunnelConfig, run_id: str, day: date, error: BaseException) ->
         status, code, message = "interrupted", 130, "interrupted (Ctrl-C)"
     else:
         status = "failed_dq" if isinstance(error, DataQualityError) else "failed"
-        code, message = (error.exit_code if isinstance(error, FunnelError) else 1), str(error)
+        code = error.exit_code if isinstance(error, FunnelError) else 1
+        message = redact.redact(str(error))
     try:
         warehouse.discard(config, run_id)
         files.discard_report(config.report_path, run_id)

@@ -7,23 +7,36 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 
-from flows.nightly import _fail, build_models, build_report, new_run_id, publish
-from funnel import incremental, snapshots, state
-from funnel.config import load_config
+from flows.nightly import _fail, _settle, build_models, build_report, publish
+from funnel import incremental, redact, runlock, snapshots, state
+from funnel.config import FunnelConfig, load_config
 from funnel.errors import ConfigError
+from funnel.runlock import new_run_id
 from funnel.summary import RunSummary
 
 
 @flow(name="funnel-rebuild", log_prints=True)
-def rebuild(config_path: str, as_of: date | None = None) -> RunSummary:
+def rebuild(config_path: str, as_of: date | None = None, run_id: str | None = None) -> RunSummary:
     """Build and publish the warehouse from the state file (raw rows of the last load and the
     snapshots), as of the last load's day by default. Raises ConfigError (exit 2) when there is
-    nothing stored or the day is before the last load, FunnelError (1) when a model fails."""
+    nothing stored or the day is before the last load, RunLocked (4) when another run holds the
+    warehouse, FunnelError (1) when a model fails."""
+    redact.install_logging()
     config = load_config(Path(config_path))
     if not config.state_path.is_file():
         raise ConfigError(
             f"{config.state_path}: no stored state to rebuild from (run `funnel run`)"
         )
+    lock = runlock.take(config.state_path, run_id or "(starting)", "funnel rebuild")
+    try:
+        return _rebuild(config, as_of, run_id, lock)
+    finally:
+        lock.release()
+
+
+def _rebuild(
+    config: FunnelConfig, as_of: date | None, run_id: str | None, lock: runlock.Lock
+) -> RunSummary:
     with state.open_state(config.state_path) as con:
         loaded = snapshots.last_load(con)
     if loaded is None:
@@ -34,15 +47,17 @@ def rebuild(config_path: str, as_of: date | None = None) -> RunSummary:
             f"--as-of {day} is before {loaded.as_of}, the day of the rows the state holds (run"
             f" {loaded.run_id}); to rebuild an earlier day run `funnel run --as-of {day}`"
         )
-    run_id = new_run_id(day)
+    run_id = run_id or new_run_id(day)
+    lock.name(run_id, "funnel rebuild")
     get_run_logger().info(
         "rebuild %s as of %s from the state of run %s", run_id, day, loaded.run_id
     )
     with state.open_state(config.state_path) as con:
+        _settle(con, config, run_id)
         incremental.apply_lines(con)  # lines a stopped run staged and did not apply
         state.start_run(con, run_id, day)
-        # published unless the build fails (as a nightly run marks itself at load time)
-        state.finish_run(con, run_id, "published", 0, f"rebuild from the state of {loaded.run_id}")
+        # its rows are the state's; published once its publish has happened (as a nightly run)
+        state.finish_run(con, run_id, "loaded", 0, f"rebuild from the state of {loaded.run_id}")
     try:
         build = build_models(config, run_id, day)
         report = build_report(config, run_id, build)

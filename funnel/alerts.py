@@ -8,6 +8,7 @@ import os
 import requests
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from funnel import redact
 from funnel.config import AlertsConfig
 
 log = logging.getLogger(__name__)
@@ -19,11 +20,14 @@ def webhook_url(alerts: AlertsConfig) -> str | None:
     None when neither is configured or set (alerts off).
     """
     if alerts.webhook_url_env and os.environ.get(alerts.webhook_url_env):
-        return os.environ[alerts.webhook_url_env]
+        url = os.environ[alerts.webhook_url_env]
+        redact.register(url)
+        return url
     if alerts.webhook_secret_block:
         from prefect.blocks.system import Secret
 
         value = Secret.load(alerts.webhook_secret_block).get()  # type: ignore[union-attr]
+        redact.register(str(value) if value else None)
         return str(value) if value else None
     return None
 
@@ -47,7 +51,8 @@ def _post(url: str, text: str, timeout: float) -> None:
 
 
 def send_alert(alerts: AlertsConfig, text: str, timeout: float = 5.0) -> bool:
-    """Post the alert; True when delivered. A dead webhook is logged, never raised."""
+    """Post the alert (redacted: funnel.redact); True when delivered. A dead webhook is logged,
+    never raised."""
     try:
         url = webhook_url(alerts)
     except Exception as e:  # a missing block or an unreachable API must not fail the run
@@ -57,7 +62,7 @@ def send_alert(alerts: AlertsConfig, text: str, timeout: float = 5.0) -> bool:
         log.info("alert not sent: no webhook configured (alerts.webhook_url_env)")
         return False
     try:
-        _post(url, text, timeout)
+        _post(url, redact.redact(text), timeout)
     except requests.RequestException as e:
         # The URL is a secret: name where it comes from, never the value.
         log.warning("alert not delivered to %s: %s", _where(alerts), type(e).__name__)

@@ -47,6 +47,18 @@ ConfigOption = Annotated[
         show_default=True,
     ),
 ]
+WaitOption = Annotated[
+    bool,
+    typer.Option(
+        "--wait",
+        help="When another run, rebuild or backfill holds the warehouse, wait for it to finish"
+        " (default: exit 4 at once).",
+    ),
+]
+
+
+def _waiting(holder: str) -> None:
+    console.print(f"waiting for {escape(holder)} to finish (another run holds the warehouse)")
 
 
 def _version(value: bool) -> None:
@@ -140,9 +152,11 @@ def run(
             " changed since the last run (default: only new or changed records).",
         ),
     ] = False,
+    wait: WaitOption = False,
 ) -> None:
     """One nightly run: extract, clean, validate, load, model, publish."""
     day = _as_of(as_of)
+    from funnel import runlock
     from funnel.config import load_config
 
     try:
@@ -150,9 +164,14 @@ def run(
         for source in cfg.sources:
             if source.path:
                 cfg.source_files(source)
-        from flows.nightly import nightly
+        run_id = runlock.new_run_id(day or cfg.today())
+        # the warehouse's run lock, before anything is read (and before Prefect starts)
+        with runlock.take(cfg.state_path, run_id, "funnel run", wait, _waiting):
+            from flows.nightly import nightly
 
-        summary = _with_progress(lambda: nightly(config_path=str(config), as_of=day, full=full))
+            summary = _with_progress(
+                lambda: nightly(config_path=str(config), as_of=day, full=full, run_id=run_id)
+            )
     except BaseException as e:
         _exit_for(e)
     _print_summary(summary)
@@ -169,6 +188,7 @@ def rebuild(
             "--as-of", help="The as-of day, YYYY-MM-DD (default: the day of the last load)."
         ),
     ] = None,
+    wait: WaitOption = False,
 ) -> None:
     """Rebuild and publish every model from the stored state, with no new extract."""
     day = _as_of(as_of)
@@ -176,10 +196,13 @@ def rebuild(
     if not cfg.state_path.is_file():
         console.print(f"[red]nothing to rebuild[/red]: {cfg.state_path} does not exist (no run)")
         raise typer.Exit(2)
-    try:
-        from flows.rebuild import rebuild as rebuild_flow
+    from funnel import runlock
 
-        summary = _with_progress(lambda: rebuild_flow(config_path=str(config), as_of=day))
+    try:
+        with runlock.take(cfg.state_path, "(starting)", "funnel rebuild", wait, _waiting):
+            from flows.rebuild import rebuild as rebuild_flow
+
+            summary = _with_progress(lambda: rebuild_flow(config_path=str(config), as_of=day))
     except BaseException as e:
         _exit_for(e)
     _print_summary(summary)
@@ -212,16 +235,23 @@ def _without_heartbeats() -> Iterator[None]:
 
 
 def _exit_for(e: BaseException) -> NoReturn:
-    """Print a failed run's error and exit with its code (CONTRACT.md)."""
+    """Print a failed run's error (redacted) and exit with its code (CONTRACT.md; 4: another
+    run holds the warehouse)."""
+    from funnel.redact import redact
+    from funnel.runlock import RunLocked
+
     if isinstance(e, ConfigError):
-        console.print(f"[red]config error[/red]: {escape(str(e))}")
+        console.print(f"[red]config error[/red]: {escape(redact(str(e)))}")
         raise typer.Exit(2) from None
+    if isinstance(e, RunLocked):
+        console.print(f"[yellow]not started[/yellow]: {escape(str(e))}")
+        raise typer.Exit(e.exit_code) from None
     if isinstance(e, KeyboardInterrupt):
         console.print("interrupted; the published warehouse was not changed.")
         raise typer.Exit(130) from None
     if not isinstance(e, Exception):
         raise e
-    console.print(f"[red]run failed[/red] ({type(e).__name__}): {escape(str(e))}")
+    console.print(f"[red]run failed[/red] ({type(e).__name__}): {escape(redact(str(e)))}")
     console.print("The published warehouse was not changed.")
     raise typer.Exit(e.exit_code if isinstance(e, FunnelError) else 1) from None
 
@@ -332,6 +362,7 @@ def backfill(
     rerun: Annotated[
         bool, typer.Option("--rerun", help="Run every day again, even those already done.")
     ] = False,
+    wait: WaitOption = False,
 ) -> None:
     """Run the nightly job for each day from --start to --end in order; resumes where it stopped."""
     first = _as_of(start, "--start")
@@ -340,7 +371,21 @@ def backfill(
     assert first is not None and last is not None
     if last < first:
         raise typer.BadParameter(f"--end {last} is before --start {first}", param_hint="--end")
+    from funnel import runlock
+
+    try:  # the run lock for the whole backfill; each day's run takes it again in this process
+        lock = runlock.take(
+            cfg.state_path, f"(backfill {first}..{last})", "funnel backfill", wait, _waiting
+        )
+    except runlock.RunLocked as e:
+        _exit_for(e)
+    with lock:
+        _backfill(cfg, config, first, last, rerun)
+
+
+def _backfill(cfg: FunnelConfig, config: Path, first: date, last: date, rerun: bool) -> None:
     from funnel import runlog, state
+    from funnel.redact import redact
 
     wanted = runlog.days(first, last)
     with state.open_state(cfg.state_path) as con:
@@ -357,7 +402,9 @@ def backfill(
                 summary = nightly(config_path=str(config), as_of=day)
             except Exception as e:
                 code = e.exit_code if isinstance(e, FunnelError) else 1
-                console.print(f"[red]{day} failed[/red] ({type(e).__name__}): {escape(str(e))}")
+                console.print(
+                    f"[red]{day} failed[/red] ({type(e).__name__}): {escape(redact(str(e)))}"
+                )
                 console.print("Backfill stopped; fix the cause and run the same command to resume.")
                 raise typer.Exit(code) from None
             out.print(
@@ -528,7 +575,10 @@ _STATUS_STYLE = {
     "failed": "[red]{}[/red]",
     "failed_dq": "[red]{}[/red]",
     "interrupted": "[yellow]{}[/yellow]",
+    "abandoned": "[yellow]{}[/yellow]",
     "running": "[cyan]{}[/cyan]",
+    "loaded": "[cyan]{}[/cyan]",
+    "publishing": "[cyan]{}[/cyan]",
 }
 
 

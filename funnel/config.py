@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import glob
+import os
 import re
+import stat
 import tomllib
 from datetime import date, datetime
 from pathlib import Path
@@ -13,7 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from funnel import redact
 from funnel.connectors import check_source, is_api
+from funnel.connectors.http import MAX_PAGES
 from funnel.errors import ConfigError
 from funnel.schema import ENTITIES, STAGES
 
@@ -102,6 +106,12 @@ class WarehouseConfig(_Strict):
         return v
 
 
+#: What a source name may be: it names temporary files and appears in SQL and messages.
+SOURCE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+#: The largest amount DECIMAL(18,2) holds; `[validation] max_amount` stays below it.
+DECIMAL_18_2_MAX = 9_999_999_999_999_999.99
+
+
 class SourceConfig(_Strict):
     name: str = Field(min_length=1)
     entity: EntityName
@@ -137,6 +147,20 @@ class SourceConfig(_Strict):
     #: File sources: after the source's first load, tonight's files hold only the records that
     #: are new or changed (every row of each); they replace those records' rows, the rest stay.
     changes_only: bool = False
+    #: API sources: pages one paged listing may take before the pull stops with an error.
+    max_pages: int = Field(default=MAX_PAGES, ge=1)
+    #: This source's own `[validation] max_row_drop` (1 lets it drop to no rows).
+    max_row_drop: float | None = Field(default=None, ge=0, le=1)
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, v: str) -> str:
+        if not re.fullmatch(SOURCE_NAME, v):
+            raise ValueError(
+                f"source name {v!r} may hold only letters, digits, '_', '-' and '.' (at most 64,"
+                " starting with a letter or digit)"
+            )
+        return v
 
     @field_validator("encoding")
     @classmethod
@@ -208,12 +232,31 @@ class SourceConfig(_Strict):
 class ValidationConfig(_Strict):
     #: A source whose share of error rows is above this blocks the run (exit 3).
     max_error_share: float = Field(default=0.05, ge=0, le=1)
+    #: A source whose loaded rows fall by more than this share from its last published run
+    #: blocks the run (exit 3); `[[sources]] max_row_drop` overrides it per source.
+    max_row_drop: float = Field(default=0.5, ge=0, le=1)
+    #: The largest plausible amount (absolute); larger ones are quarantined.
+    max_amount: float = Field(default=1e12, gt=0, le=DECIMAL_18_2_MAX)
+    #: Days after the as-of day a future date (expected close, timeline) may lie.
+    date_horizon_days: int = Field(default=3650, ge=0, le=36_500)
     #: Override a check's severity by its name (see funnel.quality.checks).
     severity: dict[str, Severity] = Field(default_factory=dict)
     #: A preset source whose outcome column (Pipedrive's Status, Salesforce's IsClosed/IsWon,
     #: HubSpot's "Is Deal Closed?") says no outcome on more than this share of its rows fails
     #: the check `outcome_recognised` (see funnel.quality.outcomes).
     max_unrecognised_outcome_share: float = Field(default=0.0, ge=0, le=1)
+
+    @field_validator("severity")
+    @classmethod
+    def _guards_stay_errors(cls, v: dict[str, Severity]) -> dict[str, Severity]:
+        for name, severity in v.items():
+            if severity != "error" and (name.endswith("_in_range")):
+                raise ValueError(
+                    f"{name}: a value-range guard stays an error (a value outside its range"
+                    " would fail the models or lose the day); widen the range instead"
+                    " (max_amount, date_horizon_days)"
+                )
+        return v
 
 
 class QualificationConfig(_Strict):
@@ -319,16 +362,41 @@ class FunnelConfig(_Strict):
         """The files of a file source, sorted; ConfigError when none match."""
         assert source.path is not None
         pattern = self.resolve(source.path)
+        key = f"{self.config_path}: sources[{source.name}].path"
         files = sorted(Path(p) for p in glob.glob(str(pattern)))
         if not files:
-            raise ConfigError(
-                f"{self.config_path}: sources[{source.name}].path: no file matches {str(pattern)!r}"
-            )
+            raise ConfigError(f"{key}: no file matches {str(pattern)!r}")
+        for f in files:
+            _regular_file(f, key)
         return files
 
     def today(self) -> date:
         """Today in the warehouse time zone (the default as-of day)."""
         return datetime.now(ZoneInfo(self.warehouse.timezone)).date()
+
+
+#: What a path that is not a regular file is, for the message.
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a fifo (reading it would wait for a writer)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _regular_file(path: Path, key: str) -> None:
+    """ConfigError unless `path` is (or links to) a regular file: a directory, fifo, device,
+    socket, dangling link or link loop would fail the run later, or hang it."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as e:
+        raise ConfigError(f"{key}: {path}: cannot be read ({e.strerror or e})") from None
+    for test, kind in _KINDS:
+        if test(mode):
+            raise ConfigError(f"{key}: {path} is {kind}, not a file")
+    if not stat.S_ISREG(mode):
+        raise ConfigError(f"{key}: {path} is not a regular file")
 
 
 def _loc(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
@@ -363,7 +431,7 @@ def load_config(path: str | Path) -> FunnelConfig:
         if key in data:
             raise ConfigError(f"{path}: {key}: not a config key")
     try:
-        return FunnelConfig.model_validate(
+        config = FunnelConfig.model_validate(
             {**data, "base_dir": path.resolve().parent, "config_path": path}
         )
     except ValidationError as e:
@@ -375,3 +443,14 @@ def load_config(path: str | Path) -> FunnelConfig:
                 msg = "unknown key"
             problems.append(f"{path}: {key}: {msg}")
         raise ConfigError("\n".join(problems)) from None
+    register_secrets(config)
+    return config
+
+
+def register_secrets(config: FunnelConfig) -> None:
+    """Every secret the config names (API tokens, the webhook URL), for funnel.redact."""
+    for source in config.sources:
+        if source.token_env:
+            redact.register(os.environ.get(source.token_env))
+    if config.alerts.webhook_url_env:
+        redact.register(os.environ.get(config.alerts.webhook_url_env))

@@ -21,7 +21,7 @@ from transforms.mapping import Mapped, to_canonical
 
 #: Bump when a change to cleaning, deduplication or the checks changes the rows a run loads:
 #: a file source whose last load was cleaned by another version then runs in full once.
-HYGIENE_VERSION = 2
+HYGIENE_VERSION = 3
 #: Rows cleaned at a time (about: a parked extract's slices are whole batches of its reader).
 #: Cleaning makes passing copies of the rows it works on, and the cleaned rows of a whole
 #: source are large too (3 GB for 21M activities): a slice at a time is read, cleaned and

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from funnel import redact
 from funnel.quality.validate import EntityOutcome
 from funnel.schema import (
     ENTITIES,
@@ -158,12 +159,28 @@ def published_days(con: duckdb.DuckDBPyConnection) -> list[tuple[date, str]]:
 
 
 def finish_run(
-    con: duckdb.DuckDBPyConnection, run_id: str, status: str, exit_code: int, message: str = ""
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    status: str,
+    exit_code: int | None,
+    message: str = "",
 ) -> None:
+    """The run's outcome; the message redacted (funnel.redact), as every text the log keeps."""
     con.execute(
         "update log_pipeline_runs set ended_at = ?, status = ?, exit_code = ?, message = ?"
         " where run_id = ?",
-        [now(), status, exit_code, message or None, run_id],
+        [now(), status, exit_code, redact.redact(message) or None, run_id],
+    )
+
+
+def mark_status(con: duckdb.DuckDBPyConnection, run_id: str, status: str) -> None:
+    """A step of a run that goes on: `loaded` (its rows are in the state; ended_at is set
+    then, as the published pipeline_runs shows it), `publishing` (its build is being moved onto
+    the warehouse), `published` (it was). Exit code 0, message kept."""
+    con.execute(
+        "update log_pipeline_runs set status = ?, exit_code = 0,"
+        " ended_at = case when ? then ? else ended_at end where run_id = ?",
+        [status, status == "loaded", now(), run_id],
     )
 
 
@@ -187,9 +204,9 @@ def record_quality(
             ' entity, "check", column_name, severity, rows_checked, rows_failed, passed,'
             " checked_at, details from results"
         )
-        quarantine = outcome.quarantine.with_columns(  # noqa: F841
-            pl.lit(run_id).alias("run_id"), pl.lit(stamp).alias("quarantined_at")
-        )
+        quarantine = redact.redact_columns(  # noqa: F841
+            outcome.quarantine, ("reasons", "original_row")
+        ).with_columns(pl.lit(run_id).alias("run_id"), pl.lit(stamp).alias("quarantined_at"))
         con.execute(
             "insert into log_dq_quarantine select run_id, source, entity, source_file,"
             " source_line, reasons, checks, original_row, quarantined_at from quarantine"

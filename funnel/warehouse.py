@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from datetime import date
+from glob import escape
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,8 @@ from funnel.config import FunnelConfig, QualificationConfig
 from funnel.errors import FunnelError
 from funnel.schema import ENTITIES, raw_table_name
 from funnel.state import LOG_TABLES
+
+log = logging.getLogger(__name__)
 
 HEADLINE_SQL = """
 select trailing_window, won, lost, win_rate, avg_deal_size, median_cycle_days, open_count,
@@ -30,11 +34,19 @@ class Build:
 
     path: Path
     headline: list[dict[str, Any]]
+    #: The run that built it.
+    run_id: str = ""
 
 
 def build_path(config: FunnelConfig, run_id: str) -> Path:
     target = config.warehouse_path
     return target.with_name(f".{target.name}.build-{run_id}")
+
+
+def sql_string(value: str | Path) -> str:
+    """A SQL string literal of `value` (quotes doubled): for the statements that take no
+    parameters, such as ATTACH."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _expose_inputs(con: duckdb.DuckDBPyConnection, config: FunnelConfig) -> None:
@@ -74,7 +86,7 @@ def build(config: FunnelConfig, run_id: str, as_of: date) -> Build:
         },
     )
     try:
-        con.execute(f"attach '{config.state_path}' as state (read_only)")
+        con.execute(f"attach {sql_string(config.state_path)} as state (read_only)")
         con.execute("set variable as_of = ?", [as_of])
         con.execute("set variable run_id = ?", [run_id])
         _expose_inputs(con, config)
@@ -95,16 +107,48 @@ def build(config: FunnelConfig, run_id: str, as_of: date) -> Build:
         path.unlink(missing_ok=True)
         raise
     con.close()
-    return Build(path, headline)
+    return Build(path, headline, run_id)
+
+
+def wal_path(path: Path) -> Path:
+    return Path(str(path) + ".wal")
 
 
 def publish(build_file: Path, target: Path) -> None:
-    """Move the closed build file onto the published path in one step (readers never block)."""
+    """Move the closed build file onto the published path in one step (readers never block).
+
+    The published file is never opened here. A `.wal` beside it was left by a process that
+    opened it read-write and wrote: it belongs to the old file, and beside the new one DuckDB
+    would refuse to open it ("WAL does not match"), so it goes with the replace.
+    """
+    wal = wal_path(target)
+    if wal.exists():
+        log.warning(
+            "%s: a process opened the published warehouse read-write and left its write-ahead"
+            " log; removed with this publish (open the warehouse read-only)",
+            wal,
+        )
+        wal.unlink(missing_ok=True)
     os.replace(build_file, target)
+    wal.unlink(missing_ok=True)  # a writer that was still open may have made another
 
 
 def discard(config: FunnelConfig, run_id: str) -> None:
     """Remove a build file a failed run left behind."""
     path = build_path(config, run_id)
     path.unlink(missing_ok=True)
-    Path(str(path) + ".wal").unlink(missing_ok=True)
+    wal_path(path).unlink(missing_ok=True)
+
+
+def remove_stale_builds(config: FunnelConfig, keep: str) -> list[Path]:
+    """Remove the build files (and their `.wal`) beside the warehouse of every run but `keep`:
+    with the run lock held, they are left by runs that were stopped. Returns what went."""
+    target = config.warehouse_path
+    mine = build_path(config, keep)
+    gone = []
+    for path in sorted(target.parent.glob(f".{escape(target.name)}.build-*")):
+        if path in (mine, wal_path(mine)):
+            continue
+        path.unlink(missing_ok=True)
+        gone.append(path)
+    return gone

@@ -53,6 +53,26 @@ def trim_blanks(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     )
 
 
+#: Control and format characters (NUL, zero-width space, joiners, direction marks, BOM, ...):
+#: invisible in an id, so `LD-1`, `LD-1` + NUL and `LD-1` + U+200B are one id.
+INVISIBLE = r"[\p{Cc}\p{Cf}]"
+#: Text that may need normalising: anything but printable ASCII.
+NOT_PLAIN = r"[^\x20-\x7E]"
+
+
+def normalise_id(s: pl.Series) -> pl.Series:
+    """Ids as uniqueness should judge them: Unicode NFC, control and zero-width characters
+    removed, trimmed (blank becomes null). Only the values that are not plain printable ASCII
+    are touched (usually none: then the column is returned as it is)."""
+    odd = s.str.contains(NOT_PLAIN).fill_null(False)
+    if not odd.any():
+        return s
+    idx = odd.arg_true()
+    fixed = s.gather(idx).str.normalize("NFC").str.replace_all(INVISIBLE, "").str.strip_chars()
+    fixed = fixed.set(fixed == "", None)
+    return s.scatter(idx, fixed)
+
+
 def normalise_email(col: str) -> pl.Expr:
     """Lower-case, no spaces, no 'mailto:'."""
     return (
@@ -154,6 +174,8 @@ def clean(frame: pl.DataFrame, entity: Entity, options: CleanOptions) -> pl.Data
     """
     fields = list(entity.fields)
     frame = trim_blanks(frame, fields)
+    ids = [name for name, kind in entity.fields.items() if kind == "id"]
+    frame = frame.with_columns(normalise_id(frame.get_column(name)) for name in ids)
     exprs: list[pl.Expr] = []
     for name, kind in entity.fields.items():
         if kind == "email":

@@ -188,6 +188,7 @@ def extract_api(
         retries=source.retries,
         backoff=source.backoff,
         sleep=sleep,
+        max_pages=source.max_pages,
     ) as client:
         pulled = connector.pull(client, source.entity, watermark)
     rows = text_frame(pulled.records, pulled.fields)

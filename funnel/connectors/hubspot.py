@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from funnel.connectors.base import Connector, Preset, Pulled, bearer, latest
-from funnel.connectors.http import ApiClient, ConnectorAuthError
+from funnel.connectors.http import ApiClient, ConnectorAuthError, PageGuard
 from funnel.connectors.outcome import ClosedFlags
 
 log = logging.getLogger(__name__)
@@ -174,14 +174,17 @@ OWNERS_PATH = "/crm/v3/owners"
 def list_pages(
     client: ApiClient, path: str, params: dict[str, Any]
 ) -> Iterator[list[dict[str, Any]]]:
-    """Pages of `GET /crm/v3/objects/...`, following `paging.next.after`."""
+    """Pages of `GET /crm/v3/objects/...`, following `paging.next.after` (bounded: PageGuard)."""
+    guard = PageGuard(client, f"GET {path}")
     after: str | None = None
     while True:
         page = client.request("GET", path, params={**params, **({"after": after} if after else {})})
-        yield list(page.get("results", []))
+        results = list(page.get("results", []))
+        yield results
         after = ((page.get("paging") or {}).get("next") or {}).get("after")
         if not after:
             return
+        guard.next(after, len(results))
 
 
 def search_pages(
@@ -189,6 +192,7 @@ def search_pages(
 ) -> Iterator[list[dict[str, Any]]]:
     """Pages of the search endpoint: records whose `prop` is after `since`, oldest first."""
     path = f"/crm/v3/objects/{object_type}/search"
+    guard = PageGuard(client, f"POST {path}")
     after: str | None = None
     while True:
         body: dict[str, Any] = {
@@ -202,10 +206,12 @@ def search_pages(
         if after:
             body["after"] = after
         page = client.request("POST", path, json=body)
-        yield list(page.get("results", []))
+        results = list(page.get("results", []))
+        yield results
         after = ((page.get("paging") or {}).get("next") or {}).get("after")
         if not after:
             return
+        guard.next(after, len(results))
 
 
 def record_row(result: dict[str, Any], owners: dict[str, str]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import polars as pl
 
 from funnel.connectors.base import Connector, Preset, Pulled, latest
 from funnel.connectors.columns import find_column
-from funnel.connectors.http import ApiClient
+from funnel.connectors.http import ApiClient, PageGuard
 from funnel.connectors.outcome import StatusColumn
 
 # --- settings ---------------------------------------------------------------------------------
@@ -180,15 +180,20 @@ FLOW_FIELDS = ("item_id", "field_key", "old_value", "new_value", "log_time", "st
 def offset_pages(
     client: ApiClient, path: str, params: dict[str, Any]
 ) -> Iterator[list[dict[str, Any]]]:
-    """Pages of a v1 list endpoint, by `start` until `more_items_in_collection` is false."""
+    """Pages of a v1 list endpoint, by `start` until `more_items_in_collection` is false
+    (bounded: PageGuard)."""
+    guard = PageGuard(client, f"GET {path}")
+    guard.seen.add(0)
     start = 0
     while True:
         page = client.request("GET", path, params={**params, "start": start, "limit": PAGE_SIZE})
-        yield list(page.get("data") or [])
+        rows = list(page.get("data") or [])
+        yield rows
         pagination = (page.get("additional_data") or {}).get("pagination") or {}
         if not pagination.get("more_items_in_collection"):
             return
         start = int(pagination["next_start"])
+        guard.next(start, len(rows))
 
 
 def names(client: ApiClient, path: str) -> dict[str, str]:

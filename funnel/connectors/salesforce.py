@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from funnel.connectors.base import Connector, Preset, Pulled, bearer, latest
-from funnel.connectors.http import ApiClient, ConnectorError
+from funnel.connectors.http import ApiClient, ConnectorError, PageGuard
 from funnel.connectors.outcome import ClosedFlags
 
 # --- settings ---------------------------------------------------------------------------------
@@ -176,7 +176,9 @@ def soql(entity: str, watermark: str | None) -> str:
 
 
 def query_all(client: ApiClient, query: str) -> list[dict[str, Any]]:
-    """Every record of a SOQL query, following `nextRecordsUrl` until `done`."""
+    """Every record of a SOQL query, following `nextRecordsUrl` until `done` (bounded:
+    PageGuard; a next URL on another host is refused by the client)."""
+    guard = PageGuard(client, f"GET {QUERY_PATH}")
     page = client.request("GET", QUERY_PATH, params={"q": query})
     records: list[dict[str, Any]] = list(page.get("records", []))
     while not page.get("done", True):
@@ -185,6 +187,7 @@ def query_all(client: ApiClient, query: str) -> list[dict[str, Any]]:
             raise ConnectorError(
                 f"source {client.source!r}: {QUERY_PATH}: done=false without nextRecordsUrl"
             )
+        guard.next(next_url, len(page.get("records", [])))
         page = client.request("GET", next_url)
         records.extend(page.get("records", []))
     return records

@@ -9,6 +9,7 @@ from typing import Any
 
 import polars as pl
 
+from funnel.quality.ranges import Limits, range_checks
 from funnel.schema import STAGES, Entity
 
 #: Python's `\s` spelled out: every character `str.isspace()` accepts, as literal characters.
@@ -71,7 +72,11 @@ def _quoted(col: str) -> pl.Expr:
 
 
 def entity_checks(
-    entity: Entity, as_of: date, overrides: Mapping[str, str], past_day: bool = False
+    entity: Entity,
+    as_of: date,
+    overrides: Mapping[str, str],
+    past_day: bool = False,
+    limits: Limits | None = None,
 ) -> list[Check]:
     """The checks of an entity; `overrides` maps a check name to error, warn or off.
 
@@ -231,6 +236,10 @@ def entity_checks(
                     f"{field} is not after the as-of day",
                 )
             )
+    checks += [
+        Check(name, "error", "ExpectColumnValuesToBeBetween", kwargs, reason, description)
+        for name, kwargs, reason, description in range_checks(entity, as_of, limits or Limits())
+    ]
     out = []
     for c in checks:
         severity = overrides.get(c.name, c.severity)

@@ -22,6 +22,7 @@ from funnel.quality.checks import (
 from funnel.quality.outcomes import CHECK as OUTCOME_CHECK
 from funnel.quality.outcomes import DEFAULT_SEVERITY as OUTCOME_SEVERITY
 from funnel.quality.outcomes import OutcomeResult, check_outcomes
+from funnel.quality.ranges import Limits
 from funnel.quality.runner import run_suite
 from funnel.schema import ENTITIES
 
@@ -270,7 +271,8 @@ def validate_entity(
     dates of older rows are blanked (see _as_it_was).
     """
     entity = ENTITIES[entity_name]
-    checks = entity_checks(entity, as_of, config.severity, past_day)
+    limits = Limits(config.max_amount, config.date_horizon_days)
+    checks = entity_checks(entity, as_of, config.severity, past_day, limits)
     reasons = _reasons(entity_name, parts, checks)
     not_born_yet = (pl.col("severity") == "deferred") & (
         pl.col("check") == f"{BIRTH_FIELDS[entity_name]}_not_after_as_of"

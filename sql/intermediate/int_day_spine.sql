@@ -4,7 +4,9 @@
 -- decisions: from the earliest relevant date in the data (a lead or opportunity created, an
 -- opportunity closed, a stage entered) to the as-of day inclusive, never after it. With no dated
 -- rows at all the spine is the as-of day alone. (A history row of a record that is not loaded
--- may start the spine early; such days simply show zeros.)
+-- may start the spine early; such days simply show zeros.) It never starts before 1900-01-01,
+-- the first plausible date (funnel.quality.ranges quarantines earlier ones): one stray date
+-- must not make the spine, and every daily mart, centuries long.
 
 with
 
@@ -30,7 +32,10 @@ first_dates as (
 bounds as (
 
     select
-        least(coalesce(min(first_dates.first_day), as_of.as_of_day), as_of.as_of_day) as first_day,
+        greatest(
+            least(coalesce(min(first_dates.first_day), as_of.as_of_day), as_of.as_of_day),
+            date '1900-01-01'
+        ) as first_day,
         as_of.as_of_day as last_day
 
     from first_dates

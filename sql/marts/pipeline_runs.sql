@@ -3,8 +3,9 @@
 -- inputs: stg_pipeline_runs, stg_run_sources
 -- decisions: rows_read / rows_loaded / rows_quarantined / rows_warned are totals over the run's
 -- sources (0 when none was logged); sources lists one struct per source, ordered by name.
--- The table is built during the run, so the run being published shows the status the log had
--- at build time.
+-- The table is built during the run, before its publish: the file is only ever seen once the
+-- run that built it published it, so that run shows as published (exit code 0) here while
+-- the log still says loaded; its ended_at is the log's at build time (when its rows loaded).
 
 with
 
@@ -33,8 +34,14 @@ final as (
         date_diff('millisecond', runs.started_at, runs.ended_at) / 1000.0 as duration_seconds,
 
         -- outcome
-        runs.status,
-        runs.exit_code,
+        case
+            when runs.run_id = getvariable('run_id') then 'published'
+            else runs.status
+        end as status,
+        case
+            when runs.run_id = getvariable('run_id') then 0
+            else runs.exit_code
+        end as exit_code,
         runs.message,
         runs.alerts_sent,
 

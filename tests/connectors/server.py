@@ -103,6 +103,12 @@ class MockApi:
         self.server.server_close()
         self.thread.join(timeout=5)
 
+    def __enter__(self) -> MockApi:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def answer(self, request: Request) -> Response:
         with self._lock:
             self.log.append(request)

@@ -58,6 +58,7 @@ def test_sample_run_publishes_every_contract_table(project: Path) -> None:
     assert sorted(p.name for p in wh.parent.iterdir()) == [
         "funnel.duckdb",
         "funnel.state.duckdb",
+        "funnel.state.duckdb.lock",  # the run lock (funnel.runlock), empty between runs
         "report.html",
     ]
     # the report beside it is this run's

@@ -47,6 +47,7 @@ def test_a_failing_report_fails_the_run_and_publishes_nothing(
     assert sorted(p.name for p in wh.parent.iterdir()) == [
         "funnel.duckdb",
         "funnel.state.duckdb",
+        "funnel.state.duckdb.lock",  # the run lock (funnel.runlock), empty between runs
         "report.html",
     ]
     with duckdb.connect(str(wh.with_name("funnel.state.duckdb")), read_only=True) as con:

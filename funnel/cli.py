@@ -52,7 +52,7 @@ WaitOption = Annotated[
     typer.Option(
         "--wait",
         help="When another run, rebuild or backfill holds the warehouse, wait for it to finish"
-        " (default: exit 4 at once).",
+        " (default: exit 1 at once, naming the holder).",
     ),
 ]
 

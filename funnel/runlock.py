@@ -23,9 +23,12 @@ from funnel.errors import FunnelError
 
 
 class RunLocked(FunnelError):
-    """Another run, rebuild or backfill holds the warehouse's lock; nothing was done. Exit 4."""
+    """Another run, rebuild or backfill holds the warehouse's lock; nothing was done.
 
-    exit_code = 4
+    Exit 1, "any other failure" in the contract's exit codes: a scheduler that alerts on 1 hears
+    that tonight's run did not happen; the message names the holder."""
+
+    exit_code = 1
 
 
 def new_run_id(as_of: date) -> str:
@@ -111,7 +114,7 @@ def take(
     wait: bool = False,
     waiting: Callable[[str], None] | None = None,
 ) -> Lock:
-    """Take the warehouse's run lock before anything is read. Raises RunLocked (exit 4) naming
+    """Take the warehouse's run lock before anything is read. Raises RunLocked (exit 1) naming
     the holder when another process holds it, unless `wait`: then `waiting` is told who holds
     it and this waits until it is free."""
     state_path.parent.mkdir(parents=True, exist_ok=True)

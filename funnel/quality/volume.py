@@ -100,6 +100,11 @@ def record(con: duckdb.DuckDBPyConnection, run_id: str, drops: Iterable[RowDrop]
     for d in drops:
         missing = d.before - d.rows_loaded if d.blocking else 0
         con.execute(
-            "insert into log_dq_results values (?, ?, ?, ?, null, 'error', ?, ?, ?, ?)",
-            [run_id, d.source, d.entity, CHECK, d.before, missing, not d.blocking, stamp],
-        )
+            'insert into log_dq_results (run_id, source, entity, "check", column_name, severity,'
+            " rows_checked, rows_failed, passed, checked_at, details)"
+            " values (?, ?, ?, ?, null, 'error', ?, ?, ?, ?, ?)",
+            [
+                run_id, d.source, d.entity, CHECK, d.before, missing, not d.blocking, stamp,
+                d.message if d.blocking else None,
+            ],
+        )  # fmt: skip

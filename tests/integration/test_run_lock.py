@@ -3,7 +3,7 @@
 Attacks: a second `funnel run` started while the first runs (they interleaved on the state file
 and the first could not record its end); `kill -9` of a run after its load and before its
 publish (the next run's pipeline_runs showed the killed run as published, and its build file
-stayed forever). Now the second run exits at once (exit 4) naming the first one's run id, or
+stayed forever). Now the second run exits at once (exit 1) naming the first one's run id, or
 waits with `--wait`; the killed run is found `abandoned` by the next one, which removes its
 build file.
 """
@@ -126,7 +126,7 @@ def test_a_second_run_exits_at_once_naming_the_first(tmp_path: Path) -> None:
     took = time.monotonic() - started
     _, err = first.communicate(timeout=300)
     assert first.returncode == 0, err[-3000:]
-    assert second.returncode == 4, second.stderr
+    assert second.returncode == 1, second.stderr
     assert f"another funnel run holds this warehouse: run {holder} (funnel run, pid" in " ".join(
         second.stderr.split()
     )
@@ -153,7 +153,7 @@ def test_wait_waits_for_the_holder_and_rebuild_and_backfill_exit(tmp_path: Path)
                 text=True,
                 timeout=120,
             )
-            assert done.returncode == 4, (args, done.stderr)
+            assert done.returncode == 1, (args, done.stderr)
             assert "run 20261031-020000-holder (funnel run, pid" in " ".join(done.stderr.split())
 
         waiting = _funnel("run", "--config", str(config), "--as-of", AS_OF, "--wait")

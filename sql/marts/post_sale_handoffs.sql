@@ -3,7 +3,8 @@
 -- grain: opportunity_id (every opportunity whose stage is won or post_sale)
 -- inputs: opportunities, stage_transitions
 -- decisions:
---   won_at: the opportunity's first entry into won (stage_transitions), else its closed_at.
+--   won_at: the opportunity's first entry into won (stage_transitions; not one of a record first
+--   seen already won, entry_source 'first_seen'), else its closed_at.
 --   post_sale_at: its first entry into post_sale at or after won_at, from a dated record of
 --   the move (the source's stage history or the pipeline's own snapshots); an entry the models
 --   only infer from the current state (entry_source 'record_state', dated at closed_at), or a
@@ -49,7 +50,8 @@ won_entries as (
         min(entered_at) as first_won_at
 
     from entries
-    where stage = 'won'
+    -- first seen already won: it was won by then, nobody knows when
+    where stage = 'won' and entry_source <> 'first_seen'
     group by opportunity_id
 
 ),

@@ -27,9 +27,9 @@
 --       updated_at, else created_at (a new opportunity) of the lead or opportunity that gives
 --       the stage - else the start of day d (the first day the pipeline saw the new stage):
 --       'snapshot'.
---   So every stage start is dated.
---   So a change is never dated on or before a day the pipeline still saw the old stage, and
---   later runs never move an entry they already dated (history does not shift).
+--   So every stage start is dated, a change is never dated on or before a day the pipeline
+--   still saw the old stage, and later runs never move an entry they already dated (history
+--   does not shift).
 
 with
 
@@ -333,8 +333,10 @@ final as (
                 then 'snapshot'
             when
                 states.first_seen_at is not null
-                or (states.is_closed_opportunity
-                and coalesce(states.closed_at, present_runs.run_closed_at) is not null)
+                or (
+                    states.is_closed_opportunity
+                    and coalesce(states.closed_at, present_runs.run_closed_at) is not null
+                )
                 then 'record_state'
             else 'first_seen'
         end as entry_source

@@ -38,8 +38,8 @@
 --   won_count / won_amount: opportunities won (won or post_sale) whose close date is in M,
 --   whether or not they were in the month's starting pipeline; won_from_pipeline_count /
 --   won_from_pipeline_amount: those that were (with the amounts they were won with, as in
---   won_amount). An opportunity
---   in a snapshot pipeline that is no longer loaded was in the forecast but counts as not won.
+--   won_amount). An opportunity in a snapshot pipeline that is no longer loaded was in the
+--   forecast but counts as not won.
 --   won_to_weighted_ratio = won_amount / weighted_amount (NULL when nothing was weighted):
 --   above 1 the month beat its forecast.
 -- implementation: each snapshot row covers the days from its own to the next row's, and an

@@ -434,6 +434,15 @@ def forecast(ctx: Context) -> Section | None:
     )
 
 
+#: forecast_lookback.basis as the report says it.
+LOOKBACK_BASIS = {
+    "snapshot": "that day (snapshots)",
+    "stage_history": "that day (stage history; close dates today's)",
+    "current": "today",
+    "mixed": "mixed",
+}
+
+
 def _forecast_lookback(ctx: Context) -> Figure | None:
     """Each month's weighted pipeline at its start against what the month won."""
     if not ctx.has("forecast_lookback"):
@@ -468,7 +477,7 @@ def _forecast_lookback(ctx: Context) -> Figure | None:
         category_title="close month",
     )
     table = Table(
-        ["month", "open at start", "weighted", "won", "won / weighted"],
+        ["month", "open at start", "weighted", "won", "won / weighted", "values as of"],
         [
             [
                 fmt.month(r["close_month"]) + ("" if r["is_complete"] else " (so far)"),
@@ -478,17 +487,20 @@ def _forecast_lookback(ctx: Context) -> Figure | None:
                 fmt.NONE
                 if r["won_to_weighted_ratio"] is None
                 else f"{r['won_to_weighted_ratio']:,.2f}",
+                LOOKBACK_BASIS.get(r["basis"], fmt.NONE),
             ]
             for r in reversed(rows)
         ],
-        [False, True, True, True, True],
+        [False, True, True, True, True, False],
     )
     return Figure(
         "Forecast against won, last 12 months",
         table,
         spec,
         "forecast_lookback: the weighted pipeline on each month's first day for that month, and"
-        " what the month won; above 1 the month beat its forecast.",
+        " what the month won; above 1 the month beat its forecast. Values as of: where each"
+        " month's amounts, stages and close dates come from; 'today' means nothing earlier was"
+        " recorded, so that month is rebuilt from today's values, not the forecast of the day.",
     )
 
 

@@ -1,8 +1,10 @@
 -- int_day_spine: every calendar day the daily marts report on.
 -- grain: day
--- inputs: stg_leads, stg_opportunities, stg_stage_history
+-- inputs: stg_leads, stg_opportunities, stg_stage_history, stg_state_snapshots
 -- decisions: from the earliest relevant date in the data (a lead or opportunity created, an
--- opportunity closed, a stage entered) to the as-of day inclusive, never after it. With no dated
+-- opportunity closed, a stage entered, the pipeline's first snapshot up to the as-of day, so an
+-- export without dates keeps every night since its first run) to the as-of day inclusive, never
+-- after it. With no dated
 -- rows at all the spine is the as-of day alone. (A history row of a record that is not loaded
 -- may start the spine early; such days simply show zeros.) It never starts before 1900-01-01,
 -- the first plausible date (funnel.quality.ranges quarantines earlier ones): one stray date
@@ -26,6 +28,9 @@ first_dates as (
     union all
     select min(entered_date) from stg_stage_history
     where entered_date <= (select as_of_day from as_of)
+    union all
+    select min(snapshot_day) from stg_state_snapshots
+    where snapshot_day <= (select as_of_day from as_of)
 
 ),
 

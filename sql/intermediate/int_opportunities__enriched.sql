@@ -1,8 +1,15 @@
 -- int_opportunities__enriched: each opportunity with its state flags, cycle and effective
 -- probability (no link to its lead; see int_opportunities__linked).
 -- grain: opportunity_id
--- inputs: stg_opportunities, int_stages__ranked
+-- inputs: stg_opportunities, int_stages__ranked, int_snapshots__opportunity_dates
 -- decisions:
+--   closed_at / closed_date  the source's close date; for a closed opportunity without one, the
+--                      moment the pipeline's own snapshots saw the close (moved into won or lost
+--                      between two runs; int_snapshots__opportunity_dates). closed_at_source
+--                      says which: 'source', 'snapshot', NULL when unknown. Every metric reads
+--                      these, so won in a window, cycles and the open pipeline agree.
+--   first_seen_date    the day the snapshots first saw an opportunity without created_at (NULL
+--                      for the others): from then on it is known to have been in the pipeline.
 --   is_open / is_won   open = not won, lost or post_sale; won = won or post_sale (a post_sale
 --                      deal was won); is_lost = lost.
 --   cycle_days         whole days from created date to closed date of a closed opportunity with
@@ -12,9 +19,37 @@
 
 with
 
-opportunities as (
+source_opportunities as (
 
     select * from stg_opportunities
+
+),
+
+snapshot_dates as (
+
+    select * from int_snapshots__opportunity_dates
+
+),
+
+opportunities as (
+
+    select
+        source_opportunities.* exclude (closed_at, closed_date),
+        coalesce(
+            source_opportunities.closed_at, snapshot_dates.snapshot_closed_at
+        ) as closed_at,
+        coalesce(
+            source_opportunities.closed_date, cast(snapshot_dates.snapshot_closed_at as date)
+        ) as closed_date,
+        case
+            when source_opportunities.closed_at is not null then 'source'
+            when snapshot_dates.snapshot_closed_at is not null then 'snapshot'
+        end as closed_at_source,
+        snapshot_dates.first_seen_date
+
+    from source_opportunities
+    left join snapshot_dates
+        on source_opportunities.opportunity_id = snapshot_dates.opportunity_id
 
 ),
 
@@ -60,6 +95,8 @@ enriched as (
         opportunities.expected_close_date,
         opportunities.closed_at,
         opportunities.closed_date,
+        opportunities.closed_at_source,
+        opportunities.first_seen_date,
         opportunities.updated_at,
         case
             when stages.is_closed and opportunities.closed_date >= opportunities.created_date

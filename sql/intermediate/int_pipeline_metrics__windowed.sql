@@ -5,7 +5,8 @@
 -- decisions:
 --   Windows: '30d', '90d', '365d' = the trailing N days ending on day inclusive; 'all' = every
 --   day up to and including day. Per-day sums are rolled with range frames (no day x record join).
---   won / lost: opportunities won (won or post_sale) / lost whose closed date is in the window.
+--   won / lost: opportunities won (won or post_sale) / lost whose closed date is in the window
+--   (closed_at of int_opportunities__enriched: the source's, else the close the snapshots saw).
 --   A closed opportunity without closed_at is counted (with its amount) only in the 'all' window
 --   of the as-of day: it closed by then, but nobody knows when.
 --   won_amount: sum of the won amounts (0 when none); avg_deal_size: average of the won amounts
@@ -13,8 +14,8 @@
 --   date to closed date of the won with both dates (NULL when none).
 --   open_count / open_amount / weighted_pipeline: opportunities open at the end of the day, the
 --   same value in every window. Open at the end of a day = created on or before it and not
---   closed by its end. On the as-of day that is every currently open opportunity (one without
---   created_at only counts there). A closed opportunity is open from its created date to the
+--   closed by its end; without created_at, first seen by the snapshots on or before it. On the
+--   as-of day that is every currently open opportunity (one with neither only counts there). A closed opportunity is open from its created date to the
 --   day before its closed date; one with an unknown created or closed date is never counted open
 --   in the past. A NULL amount counts as 0.
 --   weighted_pipeline = sum(amount x probability): a currently open opportunity uses its
@@ -54,7 +55,10 @@ bounds as (
 
 opportunities as (
 
-    select * from int_opportunities__enriched
+    -- an opportunity without created_at is known to be in the pipeline from the day the
+    -- snapshots first saw it (int_opportunities__enriched.first_seen_date)
+    select * replace (coalesce(created_date, first_seen_date) as created_date)
+    from int_opportunities__enriched
 
 ),
 

@@ -14,19 +14,22 @@
 --   is_stage_start: the record is present and its stage differs from the stage on the previous
 --   day it was present (its first present day included). Absence is no move: a record that
 --   disappears and comes back in the same stage has no new entry.
---   entered_at of a stage start:
+--   entered_at and entry_source of a stage start:
 --     first seen (is_first_seen): the moment int_records__current would give that state (won /
 --       lost / post_sale opportunity: closed_at - or the close date a later snapshot of the same
 --       stage run shows, when a past day's run had it hidden - else created_at; open
 --       opportunity: created_at;
 --       lead in prospecting: created_at; lead in a later stage: updated_at when not before
---       created_at, else unknown);
+--       created_at): 'record_state'; when those timestamps give none (an export without
+--       dates), the start of the first snapshot day: 'first_seen';
 --     a change seen between two runs (previous present day p, this day d): the record's own
 --       timestamp when its date lies in (p, d] - closed_at for a move to won or lost, else
 --       updated_at, else created_at (a new opportunity) of the lead or opportunity that gives
---       the stage - else the start of day d (the first day the pipeline saw the new stage).
---   So a change is never dated on or before a day the pipeline still saw the old stage, and
---   later runs never move an entry they already dated (history does not shift).
+--       the stage - else the start of day d (the first day the pipeline saw the new stage):
+--       'snapshot'.
+--   So every stage start is dated, a change is never dated on or before a day the pipeline
+--   still saw the old stage, and later runs never move an entry they already dated (history
+--   does not shift).
 
 with
 
@@ -300,10 +303,13 @@ final as (
                 then null
             when present_runs.previous_day is null and states.is_closed_opportunity
                 then coalesce(
-                    states.closed_at, present_runs.run_closed_at, states.first_seen_at
+                    states.closed_at,
+                    present_runs.run_closed_at,
+                    states.first_seen_at,
+                    cast(states.snapshot_day as timestamp)
                 )
             when present_runs.previous_day is null
-                then states.first_seen_at
+                then coalesce(states.first_seen_at, cast(states.snapshot_day as timestamp))
             when
                 states.stage in ('won', 'lost')
                 and cast(states.closed_at as date) > present_runs.previous_day
@@ -318,7 +324,22 @@ final as (
                 and cast(states.stage_created_at as date) <= states.snapshot_day
                 then states.stage_created_at
             else cast(states.snapshot_day as timestamp)
-        end as entered_at
+        end as entered_at,
+        case
+            when not states.present
+                or states.stage is not distinct from present_runs.previous_stage
+                then null
+            when present_runs.previous_day is not null
+                then 'snapshot'
+            when
+                states.first_seen_at is not null
+                or (
+                    states.is_closed_opportunity
+                    and coalesce(states.closed_at, present_runs.run_closed_at) is not null
+                )
+                then 'record_state'
+            else 'first_seen'
+        end as entry_source
 
     from states
     left join present_runs

@@ -4,14 +4,14 @@
 -- inputs: int_records__current, int_stage_history__mapped, int_snapshots__record_states,
 --   int_stages__ranked
 -- decisions:
---   Entries of a record come from four places (entry_source), source history first:
+--   Entries of a record come from five places (entry_source), source history first:
 --     'stage_history'  the source's stage-history rows of the record, where it has any;
 --     'snapshot'       a stage change the pipeline's own snapshots saw between two runs
 --                      (int_snapshots__record_states: at the record's own timestamp when it lies
 --                      between the two runs' days, else at the start of the later run's day);
 --                      for a record with stage history only changes dated after its last
 --                      history row (the history is authoritative for its period, the snapshots
---                      fill in where it lags behind);
+--                      fill in where it lags behind) or before its first;
 --     'lead_created'   a lead record enters 'prospecting' at the lead's created_at, when that is
 --                      before its first history or snapshot entry (or it has none);
 --     'record_state'   the stage a record had when the snapshots first saw it, at the moment
@@ -20,11 +20,15 @@
 --                      current stage when no earlier entry already ends in it (no snapshots, or
 --                      a re-run of a past day whose export shows a later stage): at its
 --                      best-known moment when that is after the record's last earlier entry,
---                      else unknown.
+--                      else unknown;
+--     'first_seen'     the stage a record had when the snapshots first saw it, when its
+--                      timestamps give no moment (an export without dates): at the start of
+--                      its first snapshot day (it was in the stage by then); with stage history,
+--                      kept, as snapshot entries are, when before its first row or after its
+--                      last.
 --   A record's last snapshot stage run, when it is the current stage, is the record's current
---   entry (its moment and source come from the snapshot). A first-seen stage whose moment is
---   unknown is kept (undated) in its place before the later changes; with stage history it is
---   dropped.
+--   entry (its moment and source come from the snapshot), unless it precedes the record's stage
+--   history (the history then continues from it).
 --   Rules for moves (the same whatever the entry source):
 --     skipped stages: an entry into a later stage without the stages between gives those stages
 --       no entry (they count in neither entered nor advanced of stage_conversion); the entry
@@ -36,10 +40,9 @@
 --     reopened: a lost record (lead disqualified, deal lost) that comes back to an open stage
 --       (a nurtured lead returning, a reopened deal) moves back from lost (level 6): the lost
 --       entry gets exited_at and direction 'back', and the new entry is a re-entry as above.
---   Order: entered_at (unknown last; an undated first-seen stage sorts at its snapshot day),
---   then funnel sort order, then the source order above. Consecutive entries into the same
---   stage collapse into the first, so the last entry is always the record's current stage
---   (record_stage).
+--   Order: entered_at (unknown last), then funnel sort order, then the source order above.
+--   Consecutive entries into the same stage collapse into the first, so the last entry is
+--   always the record's current stage (record_stage).
 --   exited_at = the next entry's entered_at (NULL while current or when the next moment is
 --   unknown); days_in_stage = exited_at - entered_at in days (double), NULL when not exited.
 --   direction: NULL while current; 'close' when the next stage is won or lost; 'forward' when
@@ -88,6 +91,7 @@ source_history_bounds as (
 
     select
         record_id,
+        min(entered_at) as first_entered_at,
         max(entered_at) as last_entered_at
 
     from history
@@ -102,11 +106,39 @@ snapshot_last as (
         record_id,
         stage as last_stage,
         entered_at as last_entered_at,
-        case when is_first_seen then 'record_state' else 'snapshot' end as last_source,
+        entry_source as last_source,
         snapshot_day as last_day
 
     from snapshot_starts
     qualify row_number() over (partition by record_id order by snapshot_day desc) = 1
+
+),
+
+-- the snapshot stage runs, each with where it lies against the record's source history
+snapshot_runs as (
+
+    select
+        snapshot_starts.*,
+        snapshot_starts.snapshot_day = snapshot_last.last_day
+        and snapshot_last.last_stage = records.current_stage as is_current_run,
+        source_history_bounds.record_id is null
+        or snapshot_starts.entered_at > source_history_bounds.last_entered_at
+            as is_after_history,
+        -- a stage the pipeline saw before the history begins (a lead's stage before its
+        -- opportunity's history): an observation, not a guess from today's timestamps
+        coalesce(
+            snapshot_starts.entry_source <> 'record_state'
+            and snapshot_starts.entered_at < source_history_bounds.first_entered_at,
+            false
+        ) as is_before_history
+
+    from snapshot_starts
+    inner join records
+        on snapshot_starts.record_id = records.record_id
+    inner join snapshot_last
+        on snapshot_starts.record_id = snapshot_last.record_id
+    left join source_history_bounds
+        on snapshot_starts.record_id = source_history_bounds.record_id
 
 ),
 
@@ -129,41 +161,24 @@ prior as (
     union all
 
     select
-        snapshot_starts.record_id,
-        snapshot_starts.lead_id,
-        snapshot_starts.opportunity_id,
-        snapshot_starts.stage,
-        snapshot_starts.entered_at,
-        coalesce(
-            snapshot_starts.entered_at, cast(snapshot_starts.snapshot_day as timestamp)
-        ) as sort_at,
-        case when snapshot_starts.is_first_seen then 'record_state' else 'snapshot' end,
-        case when snapshot_starts.is_first_seen then 2 else 3 end
+        record_id,
+        lead_id,
+        opportunity_id,
+        stage,
+        entered_at,
+        entered_at as sort_at,
+        entry_source,
+        case when is_first_seen then 2 else 3 end
 
-    from snapshot_starts
-    inner join records
-        on snapshot_starts.record_id = records.record_id
-    inner join snapshot_last
-        on snapshot_starts.record_id = snapshot_last.record_id
-    left join source_history_bounds
-        on snapshot_starts.record_id = source_history_bounds.record_id
+    from snapshot_runs
     where
-        -- the current stage run is the record_state entry below
-        not (
-            snapshot_starts.snapshot_day = snapshot_last.last_day
-            and snapshot_last.last_stage = records.current_stage
-        )
+        -- the current stage run is the record_state entry below (unless it precedes the
+        -- source history, which then continues from it)
+        (not is_current_run or is_before_history)
         -- a lead first seen in prospecting: its lead_created entry says the same
-        and not (
-            snapshot_starts.is_first_seen
-            and snapshot_starts.record_type = 'lead'
-            and snapshot_starts.stage = 'prospecting'
-        )
-        -- source history first: snapshots only fill in after it
-        and (
-            source_history_bounds.record_id is null
-            or snapshot_starts.entered_at > source_history_bounds.last_entered_at
-        )
+        and not (is_first_seen and record_type = 'lead' and stage = 'prospecting')
+        -- source history first: snapshots only fill in after it, or before it begins
+        and (is_after_history or is_before_history)
 
 ),
 

@@ -8,10 +8,13 @@
 --   (+1 on the entered date, -1 on the exited date; won and lost are never exited, so they
 --   accumulate). On the as-of day it is the current stage of every record: leads.funnel_stage
 --   of every lead plus the stage of every opportunity that stands alone (no loaded lead); this
---   also counts the records whose entry moment is unknown.
+--   also counts the records whose entry moment is unknown (a re-run of a past day without
+--   snapshots of its own; with snapshots every entry is dated, see stage_transitions).
 --   On a past day the pipeline's own snapshots cover (from the first snapshot day on), in_stage
 --   is the stage each present record had in the snapshots as of that day - what that day's run
 --   saw as the current state - so a later run or a rebuild gives the same number for that day.
+--   The spine (int_day_spine) starts at the first snapshot day at the latest, so an export
+--   without dates keeps a row for every night since its first run.
 --   Before the first snapshot day it comes from the entry intervals; a record whose last dated
 --   entry is followed by an undated one stays in the dated stage there (the move's moment is
 --   unknown).

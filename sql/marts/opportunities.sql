@@ -6,6 +6,9 @@
 --   record_id: the funnel record the opportunity belongs to (that lead's id, else its own id). is_record_current: this opportunity gives its record the
 --   current stage (the record's latest created; created_at NULL counts as oldest, ties by id).
 --   is_open: stage not won, lost or post_sale; is_won: won or post_sale; is_lost: lost.
+--   closed_at: the source's close date; for a closed opportunity the export gives none, the
+--   moment the pipeline's own snapshots saw it move into won or lost (closed_at_source
+--   'snapshot'; see int_snapshots__opportunity_dates); NULL when unknown.
 --   cycle_days: whole days from created date to closed date of a closed opportunity with both
 --   dates (NULL when closed before created).
 --   probability: the record's own, 0..1 or NULL; effective_probability: the record's own, else
@@ -65,6 +68,7 @@ final as (
         opportunities.created_at,
         opportunities.expected_close_date,
         opportunities.closed_at,
+        opportunities.closed_at_source,
         opportunities.updated_at,
         opportunities.cycle_days,
 

@@ -3,11 +3,12 @@
 -- grain: opportunity_id (every opportunity whose stage is won or post_sale)
 -- inputs: opportunities, stage_transitions
 -- decisions:
---   won_at: the opportunity's first entry into won (stage_transitions), else its closed_at.
+--   won_at: the opportunity's first entry into won (stage_transitions; not one of a record first
+--   seen already won, entry_source 'first_seen'), else its closed_at.
 --   post_sale_at: its first entry into post_sale at or after won_at, from a dated record of
 --   the move (the source's stage history or the pipeline's own snapshots); an entry the models
---   only infer from the current state (entry_source 'record_state', dated at closed_at) is
---   not a recorded handoff. NULL when there is none.
+--   only infer from the current state (entry_source 'record_state', dated at closed_at), or a
+--   record first seen already in post_sale ('first_seen'), is not a recorded handoff. NULL when there is none.
 --   has_post_sale: post_sale_at is known; days_won_to_post_sale = post_sale_at - won_at in days
 --   (fractional), NULL without both. is_in_post_sale: the opportunity's current stage is
 --   post_sale (true also when the handoff's moment is unknown).
@@ -49,7 +50,8 @@ won_entries as (
         min(entered_at) as first_won_at
 
     from entries
-    where stage = 'won'
+    -- first seen already won: it was won by then, nobody knows when
+    where stage = 'won' and entry_source <> 'first_seen'
     group by opportunity_id
 
 ),
@@ -77,7 +79,7 @@ handoffs as (
         on dated.opportunity_id = entries.opportunity_id
     where
         entries.stage = 'post_sale'
-        and entries.entry_source <> 'record_state'
+        and entries.entry_source not in ('record_state', 'first_seen')
         and entries.entered_at >= dated.won_at
     group by dated.opportunity_id
 

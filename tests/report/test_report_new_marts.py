@@ -30,7 +30,9 @@ select date '2026-03-23' as week, date '2026-03-29' as week_end, true as is_comp
 create table forecast_lookback as
 select date '2026-03-01' as close_month, date '2026-03-01' as forecast_day,
        true as is_complete, 7 as open_count, 70000.0 as open_amount,
-       31000.0 as weighted_amount, 0 as without_probability, 3 as won_count,
+       31000.0 as weighted_amount, 0 as without_probability, 'snapshot' as basis,
+       7 as open_from_snapshot, 0 as open_from_stage_history, 0 as open_from_current,
+       3 as won_count,
        36270.0 as won_amount, 2 as won_from_pipeline_count, 30000.0 as won_from_pipeline_amount,
        1.17 as won_to_weighted_ratio;
 
@@ -74,6 +76,7 @@ def test_the_new_marts_get_their_sections(metrics_only_warehouse: Path) -> None:
     assert '<td class="num">41.7 %</td>' in html  # drop_off_rate 5 / 12
     assert "Bottleneck of each week" in html and "<td>2026-03-23</td>" in html
     assert "Forecast against won" in html and '<td class="num">1.17</td>' in html
+    assert "<td>that day (snapshots)</td>" in html  # forecast_lookback.basis, said plainly
     assert "Won share by qualification status" in html
     assert '<td>qualified</td><td class="num">40</td><td class="num">40.0 %</td>' in html
     assert "2.00 ×" in html

@@ -4,12 +4,10 @@
 -- decisions: from the earliest relevant date in the data (a lead or opportunity created, an
 -- opportunity closed, a stage entered, the pipeline's first snapshot up to the as-of day, so an
 -- export without dates keeps every night since its first run) to the as-of day inclusive, never
--- after it. With no dated
--- rows at all the spine is the as-of day alone. (A history row of a record that is not loaded
--- may start the spine early; such days simply show zeros.) It never starts before 1900-01-01,
--- the first plausible date (funnel.quality.ranges quarantines earlier ones): one stray date
--- must not make the spine, and every daily mart, centuries long.
-
+-- after it. With no dated rows at all the spine is the as-of day alone. (A history row of a
+-- record that is not loaded may start the spine early; such days simply show zeros.) It never
+-- starts before 1900-01-01, the first plausible date (funnel.quality.ranges quarantines earlier
+-- ones): one stray date must not make the spine, and every daily mart, centuries long.
 with
 
 as_of as (

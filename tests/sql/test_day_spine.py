@@ -10,7 +10,13 @@ from funnel import sqlmodels
 from funnel.quality.ranges import FIRST_PLAUSIBLE_DAY
 from tests.sql.conftest import AS_OF, insert
 
-SPINE_INPUTS = ("stg_leads", "stg_opportunities", "stg_stage_history", "int_day_spine")
+SPINE_INPUTS = (
+    "stg_leads",
+    "stg_opportunities",
+    "stg_stage_history",
+    "stg_state_snapshots",
+    "int_day_spine",
+)
 
 
 def _spine(con: duckdb.DuckDBPyConnection) -> tuple[date, date, int]:

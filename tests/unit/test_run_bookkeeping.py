@@ -95,7 +95,7 @@ def test_the_lock_is_reentrant_in_a_process_and_exclusive_across_processes(
     outer = runlock.take(state_path, "(backfill)", "funnel backfill")
     inner = runlock.take(state_path, "20261031-020000-abcdef", "funnel run")
     assert other_process().startswith(
-        "4 another funnel run holds this warehouse: run 20261031-020000-abcdef (funnel run, pid"
+        "1 another funnel run holds this warehouse: run 20261031-020000-abcdef (funnel run, pid"
     )
     inner.release()
     assert "run (backfill) (funnel backfill, pid" in other_process()

@@ -74,11 +74,12 @@ def clean(
     progress.step(f"clean {source.name}")
     if rows.fingerprint is None:  # an API source
         return clean_source(config, source, rows.extract), None
+    scale, formats = rows.probability_scale, rows.number_formats  # decided over every row
     if affected is None or rows.prior is None:
         carry = incremental.full()
-        return clean_source(config, source, rows.extract, rows.probability_scale), carry
+        return clean_source(config, source, rows.extract, scale, formats), carry
     narrowed, carry = incremental.narrow(rows.extract, rows.prior.rows, affected)
-    return clean_source(config, source, narrowed, rows.probability_scale), carry
+    return clean_source(config, source, narrowed, scale, formats), carry
 
 
 @task(cache_policy=NONE, task_run_name="validate-{entity}")

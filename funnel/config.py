@@ -93,7 +93,9 @@ class SourceConfig(_Strict):
     path: str | None = None
     delimiter: str = ","
     encoding: str = "utf-8"
-    decimal_comma: bool = False
+    #: true: numbers use a decimal comma (1.234,56); false: a decimal point (1,234.56); unset:
+    #: each number column's mark is told by its values (transforms.numbers).
+    decimal_comma: bool | None = None
     date_format: str | list[str] | None = None
     #: 100 when the file's probability is 0-100, 1 when 0-1, "auto" to tell by the values.
     probability_scale: Literal["auto", 1, 100] = "auto"

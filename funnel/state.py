@@ -34,6 +34,8 @@ LOG_DDL = (
         run_id varchar, source varchar, entity varchar, "check" varchar, column_name varchar,
         severity varchar, rows_checked bigint, rows_failed bigint, passed boolean,
         checked_at timestamp)""",
+    # what a check found, in words (a column's decimal mark, a source's newest record)
+    "alter table log_dq_results add column if not exists detail varchar",
     """create table if not exists state_watermarks (
         source varchar primary key, entity varchar, format varchar, watermark varchar,
         run_id varchar, updated_at timestamp)""",
@@ -178,8 +180,10 @@ def record_quality(
             pl.lit(run_id).alias("run_id"), pl.lit(stamp).alias("checked_at")
         )
         con.execute(
-            'insert into log_dq_results select run_id, source, entity, "check", column_name,'
-            " severity, rows_checked, rows_failed, passed, checked_at from results"
+            'insert into log_dq_results (run_id, source, entity, "check", column_name, severity,'
+            " rows_checked, rows_failed, passed, checked_at, detail) select run_id, source,"
+            ' entity, "check", column_name, severity, rows_checked, rows_failed, passed,'
+            " checked_at, detail from results"
         )
         quarantine = outcome.quarantine.with_columns(  # noqa: F841
             pl.lit(run_id).alias("run_id"), pl.lit(stamp).alias("quarantined_at")

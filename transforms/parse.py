@@ -86,9 +86,10 @@ def parse_numbers(s: pl.Series, *, decimal_comma: bool) -> pl.Series:
 
 
 def numbers_from_text(s: pl.Series, *, decimal_comma: bool) -> pl.Series:
-    """Text to floats, every value cleaned: currency signs, spaces, percent signs, 3-letter
-    currency codes and thousands separators go; '(12.50)' is -12.5."""
-    cleaned = s.str.replace_all(r"[\s$€£¥%]|[A-Za-z]{3}$|^[A-Za-z]{3}", "")
+    """Text to floats, every value cleaned: currency signs, spaces (no-break ones too), percent
+    signs, 3-letter currency codes and thousands separators (the other mark, spaces and
+    apostrophes: 1'234.50) go; '(12.50)' is -12.5."""
+    cleaned = s.str.replace_all(r"[\s'’$€£¥%]|[A-Za-z]{3}$|^[A-Za-z]{3}", "")
     if decimal_comma:
         cleaned = cleaned.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
     else:

@@ -45,6 +45,7 @@ RESULT_SCHEMA = pl.Schema(
         "rows_checked": pl.Int64,
         "rows_failed": pl.Int64,
         "passed": pl.Boolean,
+        "detail": pl.String,
     }
 )
 
@@ -187,14 +188,20 @@ def _results(
         ("required_columns", None, "error", checked, checked if p.missing_required else 0),
     ]
     rows += [(c.name, c.column, c.severity, checked, failed.get(c.name, 0)) for c in checks]
+    details = {"number_format": _number_formats_detail(p)}
     return pl.DataFrame(
         [
-            (p.source.name, p.source.entity, name, col, sev, n, bad, bad == 0)
+            (p.source.name, p.source.entity, name, col, sev, n, bad, bad == 0, details.get(name))
             for name, col, sev, n, bad in rows
         ],
         schema=RESULT_SCHEMA,
         orient="row",
     )
+
+
+def _number_formats_detail(p: CleanSource) -> str | None:
+    """The decimal mark of each number column of the source, in words (dq_results.detail)."""
+    return "; ".join(f.describe() for f in p.number_formats.values()) or None
 
 
 def _blocking(p: CleanSource, error_rows: int, max_share: float) -> tuple[str, ...]:

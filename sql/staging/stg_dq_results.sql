@@ -25,6 +25,7 @@ renamed as (
         rows_checked,
         rows_failed,
         passed,
+        detail,
 
         -- dates
         checked_at

@@ -12,7 +12,7 @@ are not read but noted (`read_numbers`), for the quality checks to quarantine.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import polars as pl
@@ -207,6 +207,13 @@ class NumberFormat:
             return frozenset({COMMA, AMBIGUOUS} if mixed else {COMMA})
         return frozenset({COMMA, POINT, AMBIGUOUS})
 
+    def with_examples(self, sample: pl.Series) -> NumberFormat:
+        """This format with examples of each class taken from `sample` (counts unchanged)."""
+        found = MarkCounts.of(sample).examples
+        examples = {k: self.counts.examples.get(k) or found.get(k, ()) for k in {*found}}
+        counts = replace(self.counts, examples={k: v for k, v in examples.items() if v})
+        return replace(self, counts=counts)
+
     @property
     def rows_flagged(self) -> int:
         return sum(self.counts.of_class(k) for k in self.flagged)
@@ -263,9 +270,7 @@ class NumberFormat:
             if self.decimal is None:
                 why = "no value of the column tells which"
             else:
-                why = (
-                    f"the column mixes decimal commas ({c.comma:,} values) and points ({c.point:,})"
-                )
+                why = "the column mixes decimal commas and decimal points"
             return (
                 f"{self.column} '{{}}' is ambiguous: its mark may be a decimal mark or a"
                 f" thousands separator, and {why}; set decimal_comma for {where}"

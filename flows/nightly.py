@@ -32,6 +32,7 @@ from funnel import (
 from funnel.config import FunnelConfig, SourceConfig, load_config
 from funnel.errors import DataQualityError, FunnelError
 from funnel.extract import extract_files
+from funnel.freshness import Freshness, blocking, judge, kept_rows, with_results
 from funnel.hygiene import CleanSource, clean_source, record_ids
 from funnel.quality.validate import EntityOutcome, validate_entity
 from funnel.report import files
@@ -93,15 +94,32 @@ def validate(
 
 
 @task(cache_policy=NONE)
+def judge_freshness(
+    config: FunnelConfig,
+    as_of: date,
+    outcomes: list[EntityOutcome],
+    cleaned: list[CleanSource],
+    carries: dict[str, incremental.Carry],
+) -> list[Freshness]:
+    """Each source's newest record against the as-of day ([validation] max_staleness_days)."""
+    with state.open_state(config.state_path) as con:
+        return judge(con, config.validation, as_of, outcomes, kept_rows(cleaned, carries))
+
+
+@task(cache_policy=NONE)
 def gate(
-    config: FunnelConfig, run_id: str, outcomes: list[EntityOutcome], modes: dict[str, str]
+    config: FunnelConfig,
+    run_id: str,
+    outcomes: list[EntityOutcome],
+    modes: dict[str, str],
+    judged: list[Freshness],
 ) -> None:
     """Log every entity's check results and quarantine; fail the run if a source blocks it."""
     with state.open_state(config.state_path) as con:
-        state.record_quality(con, run_id, outcomes, modes)
-    blocking = [b for o in outcomes for s in o.sources for b in s.blocking]
-    if blocking:
-        raise DataQualityError("blocking data-quality gate failed:\n  " + "\n  ".join(blocking))
+        state.record_quality(con, run_id, with_results(outcomes, judged), modes)
+    stops = [b for o in outcomes for s in o.sources for b in s.blocking] + blocking(judged)
+    if stops:
+        raise DataQualityError("blocking data-quality gate failed:\n  " + "\n  ".join(stops))
 
 
 @task(cache_policy=NONE)
@@ -262,11 +280,13 @@ def nightly(config_path: str, as_of: date | None = None, full: bool = False) -> 
             checking.append(validate.submit(config, group[0].entity, day, parts))
             del parts
         outcomes = [c.result() for c in checking]
-        gate(config, run_id, outcomes, modes)
+        judged = judge_freshness(config, day, outcomes, cleaned, carries)
+        gate(config, run_id, outcomes, modes, judged)
         load(config, run_id, day, outcomes, cleaned, carries, fingerprints)
-        checked = RunSummary.of(run_id, day, "published", outcomes, [])
+        stale = tuple(f.message for f in judged if f.stale)
+        checked = RunSummary.of(run_id, day, "published", outcomes, [], stale)
         del cleaned, outcomes, carries  # loaded: free the frames before the models run
-        if checked.warned_share > config.alerts.warn_share:
+        if checked.warned_share > config.alerts.warn_share or checked.stale:
             # before the models run, so the published pipeline_runs counts this alert
             alert(config, checked)
         build = build_models(config, run_id, day)

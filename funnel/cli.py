@@ -66,6 +66,8 @@ def _print_summary(summary: object) -> None:
             f"{s.rows_warned:,}",
         )
     out.print(table)
+    for line in summary.stale:
+        out.print(f"[yellow]warning[/yellow]: {escape(line)}")
     metrics = Table(title="headline metrics (funnel_metrics_daily, as-of day)")
     for col in (
         "trailing window",

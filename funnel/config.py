@@ -184,6 +184,9 @@ class ValidationConfig(_Strict):
     max_error_share: float = Field(default=0.05, ge=0, le=1)
     #: Override a check's severity by its name (see funnel.quality.checks).
     severity: dict[str, Severity] = Field(default_factory=dict)
+    #: A source whose newest record is more days than this before the as-of day is stale
+    #: (the check `freshness`, warn by default; see funnel.freshness).
+    max_staleness_days: int = Field(default=7, ge=0)
 
 
 class QualificationConfig(_Strict):

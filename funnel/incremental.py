@@ -171,7 +171,8 @@ def keyed(config: FunnelConfig, source: SourceConfig, extract: Extract) -> Keyed
         # where the files are does not change how their rows are cleaned (dated exports)
         "source": source.model_dump(mode="json", exclude=NOT_FINGERPRINTED),
         "header": header,
-        "validation": config.validation.model_dump(mode="json"),
+        # staleness is judged per source each night and changes no row
+        "validation": config.validation.model_dump(mode="json", exclude={"max_staleness_days"}),
         "timezone": config.warehouse.timezone,
         "probability_scale": scale,
         "number_formats": {f: fmt.key for f, fmt in formats.items()},

@@ -40,6 +40,8 @@ class RunSummary:
     sources: list[SourceCounts]
     headline: list[dict[str, Any]] = field(default_factory=list)
     message: str = ""
+    #: One line per stale source (funnel.freshness), naming it and its newest record.
+    stale: tuple[str, ...] = ()
 
     @staticmethod
     def of(
@@ -48,6 +50,7 @@ class RunSummary:
         status: str,
         outcomes: Sequence[EntityOutcome],
         headline: list[dict[str, Any]],
+        stale: Sequence[str] = (),
     ) -> RunSummary:
         counts = [
             SourceCounts(
@@ -56,7 +59,7 @@ class RunSummary:
             for o in outcomes
             for s in o.sources
         ]
-        return RunSummary(run_id, as_of, status, counts, headline)
+        return RunSummary(run_id, as_of, status, counts, headline, stale=tuple(stale))
 
     @property
     def rows_read(self) -> int:
@@ -103,6 +106,11 @@ def alert_text(
 ) -> str:
     """A Slack message: which sources and checks failed, how many rows, how to query them."""
     headline = HEADLINES.get(summary.status, summary.status)
+    if summary.status == "published" and summary.warned_share <= config.alerts.warn_share:
+        headline = "published"  # the alert is for stale sources alone
+    if summary.stale:
+        n = len(summary.stale)
+        headline += f"; {n} stale source{'s' if n > 1 else ''}"
     lines = [f"*funnel {summary.status}*: {headline} (as of {summary.as_of})"]
     lines.append(f"run id: `{summary.run_id}`")
     if summary.status == "published":
@@ -112,6 +120,9 @@ def alert_text(
         )
     if summary.message:
         lines.append(summary.message)
+    if summary.stale:
+        lines.append("stale sources (no recent records; figures of recent days may be missing):")
+        lines += [f"• {line}" for line in summary.stale]
     if failed:
         lines.append("failed checks:")
         for source in dict.fromkeys(f[0] for f in failed):

@@ -154,28 +154,12 @@ def clean_source(
     for rows in text_slices(extract, CLEAN_ROWS):
         canonical = mapped(rows)
         missing_required = canonical.missing_required
-        if formats and not any(f.counts.examples for f in formats.values()):
-            formats = _with_examples(formats, canonical.frame)
         part = clean(canonical.frame, entity, options)
         cleaned.write(closed_at_from_close_date(part) if closes else part)
         del rows, canonical, part  # not held while the next slice is read
     superseded = superseded_rows(_dedupe_columns(cleaned, entity), entity)
     stored = parking.Stored(cleaned, superseded.get_column("_rid"))
     return CleanSource(source, spill(extract), stored, superseded, missing_required, formats)
-
-
-#: Values of a slice that give a decided format's examples, when its counts came without them.
-EXAMPLE_ROWS = 10_000
-
-
-def _with_examples(
-    formats: dict[str, NumberFormat], frame: pl.DataFrame
-) -> dict[str, NumberFormat]:
-    """The formats with examples from the first rows of a slice (a file source's formats are
-    counted from its lineage, which keeps classes, not values): for the words in dq_results."""
-    head = frame.head(EXAMPLE_ROWS)
-    trimmed = trim_blanks(head.select(list(formats)), list(formats))
-    return {f: fmt.with_examples(trimmed.get_column(f)) for f, fmt in formats.items()}
 
 
 def _dedupe_columns(cleaned: parking.Parked, entity: Entity) -> pl.DataFrame:

@@ -194,6 +194,7 @@ def _number_formats(source: SourceConfig, extract: Extract) -> dict[str, NumberF
         .collect()
     )
     decimal_comma = decimal_comma_of(source)
+    head = _head(source, extract, fields)
     formats = {}
     for f in fields:
         per_class = {
@@ -202,8 +203,28 @@ def _number_formats(source: SourceConfig, extract: Extract) -> dict[str, NumberF
             if row[MARKS + f] is not None
         }
         counts = MarkCounts.by_class(per_class)
-        formats[f] = decide_format(f, counts, decimal_comma, source.name)
+        fmt = decide_format(f, counts, decimal_comma, source.name)
+        formats[f] = fmt.with_examples(head.get_column(f))
     return formats
+
+
+#: The rows of an export whose values give its number formats' examples (the lineage keeps
+#: each value's class, not the value).
+EXAMPLE_ROWS = 10_000
+
+
+def _head(source: SourceConfig, extract: Extract, fields: list[str]) -> pl.DataFrame:
+    """Those canonical fields of the export's first EXAMPLE_ROWS rows, as cleaning reads them:
+    the same rows whichever records a run cleans, so the words in dq_results are the same for
+    an incremental run as for a full one."""
+    if extract.spilled is None:
+        rows = extract.rows.head(EXAMPLE_ROWS)
+    else:
+        rows = pl.scan_ipc(extract.spilled.text.paths[0]).head(EXAMPLE_ROWS).collect()
+    mapping = effective_mapping(source, own_columns(rows))
+    frame = mapping.prepare(rows) if mapping.prepare else rows
+    mapped = to_canonical(frame, ENTITIES[source.entity], mapping.columns, source.constants).frame
+    return trim_blanks(mapped.select(fields), fields)
 
 
 def read_prior(con: duckdb.DuckDBPyConnection, source: SourceConfig) -> Prior | None:

@@ -33,8 +33,9 @@ LOG_DDL = (
     """create table if not exists log_dq_results (
         run_id varchar, source varchar, entity varchar, "check" varchar, column_name varchar,
         severity varchar, rows_checked bigint, rows_failed bigint, passed boolean,
-        checked_at timestamp)""",
-    # what a check found, in words (a column's decimal mark, a source's newest record)
+        checked_at timestamp, detail varchar)""",
+    # state files written before checks said what they found in words (a column's decimal
+    # mark, a source's newest record)
     "alter table log_dq_results add column if not exists detail varchar",
     """create table if not exists state_watermarks (
         source varchar primary key, entity varchar, format varchar, watermark varchar,

@@ -38,15 +38,15 @@ _EXPONENT = r"(?:[eE]\d+)?"
 
 def _grouped(mark: str) -> str:
     """An integer part grouped by `mark`: 1.234.567, and 12,34,567 (Indian lakh grouping)."""
-    return rf"\d{{1,3}}(?:{mark}\d{{2,3}})*{mark}\d{{3}}"
+    return rf"[1-9]\d{{0,2}}(?:{mark}\d{{2,3}})*{mark}\d{{3}}"
 
 
 #: The classes, as patterns over a value with _NOT_DIGITS removed (tried in this order).
-_PLAIN_RE = rf"^\d+{_EXPONENT}$"
+_PLAIN_RE = rf"^\d+[.,]?{_EXPONENT}$"  # a last mark ('5.') reads the same either way
 _AMBIGUOUS_RE = r"^[1-9]\d{0,2}[.,]\d{3}$"
 _GROUPED_BY_POINT, _GROUPED_BY_COMMA = _grouped(r"\."), _grouped(",")
-_COMMA_RE = rf"^(?:\d*,\d+|{_GROUPED_BY_POINT}(?:,\d*)?){_EXPONENT}$"
-_POINT_RE = rf"^(?:\d*\.\d+|{_GROUPED_BY_COMMA}(?:\.\d*)?){_EXPONENT}$"
+_COMMA_RE = rf"^(?:\d*,\d+{_EXPONENT}|{_GROUPED_BY_POINT}(?:,\d*)?)$"
+_POINT_RE = rf"^(?:\d*\.\d+{_EXPONENT}|{_GROUPED_BY_COMMA}(?:\.\d*)?)$"
 #: A value that reads as a float as it is, with one '.' then exactly three digits: '123.456'.
 _AMBIGUOUS_PLAIN_RE = r"^[-+]?[1-9]\d{0,2}\.\d{3}$"
 
@@ -54,10 +54,31 @@ _AMBIGUOUS_PLAIN_RE = r"^[-+]?[1-9]\d{0,2}\.\d{3}$"
 def value_marks(s: pl.Series) -> pl.Series:
     """Each value's class (PLAIN, COMMA, POINT, AMBIGUOUS, UNREADABLE; null when blank).
 
-    Most values of an export read as a float as they are ('17076.00', '50'): such a value is
-    plain without a '.', else says point, unless its '.' is followed by exactly three digits
-    and its integer part has one to three ('123.456'), told by length and size and checked by
-    pattern on those few. Only the other values are cleaned and matched against patterns.
+    Most values of an export read as a float as they are ('17076.00', '50'), or do once their
+    one comma is a point ('17076,00'): those are told apart by cheap tests (see `_castable`).
+    Only the other values are cleaned and matched against patterns.
+    """
+    marks, rest = _castable(s, POINT)
+    if not rest.any():
+        return marks
+    idx = rest.arg_true()
+    others = s.gather(idx)
+    # a value with one comma and no point that reads as a float with a point instead
+    swapped, left = _castable(others.str.replace(",", ".", literal=True), COMMA)
+    if left.any():
+        at = left.arg_true()
+        swapped = swapped.scatter(at, _cleaned_marks(others.gather(at)))
+    return marks.scatter(idx, swapped)
+
+
+def _castable(s: pl.Series, mark: int) -> tuple[pl.Series, pl.Series]:
+    """The classes of the values that read as a float as they are (null for the others), their
+    '.' standing for `mark`; and which non-blank values do not read so.
+
+    Such a value is plain without a '.' (or with a last one) and else tells `mark`, unless the
+    '.' is followed by
+    exactly three digits after one to three others ('123.456'): told by length and size, and
+    checked by pattern on those few.
     """
     number = s.cast(pl.Float64, strict=False)
     direct = number.is_finite().fill_null(False)
@@ -73,11 +94,11 @@ def value_marks(s: pl.Series) -> pl.Series:
     marks = frame.select(
         pl.when(~pl.col("direct"))
         .then(None)
-        .when(pl.col("point").is_null())
-        .then(PLAIN)
+        .when(pl.col("point").is_null() | (pl.col("point") == pl.col("length") - 1))
+        .then(PLAIN)  # no mark, or a last one ('5.'): reads the same either way
         .when(maybe)
         .then(AMBIGUOUS)
-        .otherwise(POINT)
+        .otherwise(mark)
         .cast(pl.Int8)
         .alias(s.name)
     ).to_series()
@@ -86,12 +107,8 @@ def value_marks(s: pl.Series) -> pl.Series:
     if candidates.any():
         idx = candidates.arg_true()
         sure = s.gather(idx).str.contains(_AMBIGUOUS_PLAIN_RE)
-        marks = marks.scatter(idx, sure.cast(pl.Int8) * (AMBIGUOUS - POINT) + POINT)
-    rest = s.is_not_null() & ~direct
-    if not rest.any():
-        return marks
-    idx = rest.arg_true()
-    return marks.scatter(idx, _cleaned_marks(s.gather(idx)))
+        marks = marks.scatter(idx, sure.cast(pl.Int8) * (AMBIGUOUS - mark) + mark)
+    return marks, s.is_not_null() & ~direct
 
 
 def _cleaned_marks(s: pl.Series) -> pl.Series:

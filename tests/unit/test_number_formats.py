@@ -178,3 +178,24 @@ def test_plain_point_columns_read_as_the_fast_path_reads_them() -> None:
     out, notes = read_numbers(s, fmt)
     assert notes is None
     assert out.to_list() == parse_numbers(s, decimal_comma=False).to_list()
+
+
+def test_the_cheap_tests_class_every_value_as_the_patterns_do() -> None:
+    """value_marks tells most values apart without patterns (see _castable): over many random
+    spellings and numbers, it must agree value for value with the patterns alone."""
+    import random
+
+    from transforms.numbers import _cleaned_marks
+
+    rng = random.Random(5)
+    alphabet = [*"0123456789" * 4, *".,.,- $€'"]
+    values = {
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 9))) for _ in range(50_000)
+    }
+    for _ in range(10_000):
+        v = f"{rng.uniform(0, 1e6):.{rng.randint(0, 4)}f}"
+        e = f"{rng.uniform(0, 1e6):.{rng.randint(0, 4)}e}"
+        values |= {v, v.replace(".", ","), f"-{v}", e, e.replace(".", ",")}
+    s = pl.Series("amount", sorted(values))
+    cheap, patterns = value_marks(s).to_list(), _cleaned_marks(s).to_list()
+    assert [v for v, a, b in zip(s.to_list(), cheap, patterns, strict=True) if a != b] == []

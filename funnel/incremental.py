@@ -143,12 +143,13 @@ def row_keys(source: SourceConfig) -> RowKeys:
         mapped = to_canonical(frame, entity, mapping.columns, source.constants).frame
         text = trim_blanks(mapped.select(fields), fields)
         out = [row_hashes(rows), text.select(pl.coalesce(fields).alias("_key")).to_series()]
-        if mapping.probability_scale == "auto" and "probability" in entity.fields:
-            numbers = probability_numbers(mapped.get_column("probability"), decimal_comma)
-            out.append(numbers.alias("_probability"))
         numeric = trim_blanks(mapped.select(fields_of_numbers), fields_of_numbers)
-        out += [value_marks(numeric.get_column(f)).alias(MARKS + f) for f in fields_of_numbers]
-        return pl.DataFrame(out)
+        marks = [value_marks(numeric.get_column(f)).alias(MARKS + f) for f in fields_of_numbers]
+        if mapping.probability_scale == "auto" and "probability" in entity.fields:
+            p = numeric.get_column("probability")
+            numbers = probability_numbers(p, decimal_comma, marks[fields_of_numbers.index(p.name)])
+            out.append(numbers.alias("_probability"))
+        return pl.DataFrame(out + marks)
 
     return keys
 

@@ -128,12 +128,15 @@ def map_stage(frame: pl.DataFrame, stages: Mapping[str, str]) -> pl.DataFrame:
     )
 
 
-def probability_numbers(text: pl.Series, decimal_comma: bool | None) -> pl.Series:
+def probability_numbers(
+    text: pl.Series, decimal_comma: bool | None, marks: pl.Series | None = None
+) -> pl.Series:
     """Probability texts as numbers (before any scaling): read with the configured mark, or
-    each by its own (ambiguous ones null) when none is configured."""
+    each by its own (ambiguous ones null) when none is configured (`marks`: the trimmed
+    texts' classes, when known already)."""
     trimmed = trim_blanks(text.to_frame(), [text.name]).to_series()
     if decimal_comma is None:
-        return self_read(trimmed)
+        return self_read(trimmed, marks)
     return parse_numbers(trimmed, decimal_comma=decimal_comma)
 
 

@@ -375,11 +375,12 @@ def read_numbers(s: pl.Series, fmt: NumberFormat) -> tuple[pl.Series, pl.Series 
     return out.get_column(s.name), notes.alias(s.name) if notes.is_not_null().any() else None
 
 
-def self_read(text: pl.Series) -> pl.Series:
+def self_read(text: pl.Series, marks: pl.Series | None = None) -> pl.Series:
     """Each value read by its own mark (a value with a decimal comma with it, others with a
     point); ambiguous and unreadable values null. For deciding a probability scale before the
-    column's format is known."""
-    frame = pl.DataFrame({"m": value_marks(text), "p": parse_numbers(text, decimal_comma=False)})
+    column's format is known. `marks`: the values' classes, when known already."""
+    classes = value_marks(text) if marks is None else marks
+    frame = pl.DataFrame({"m": classes, "p": parse_numbers(text, decimal_comma=False)})
     m = pl.col("m")
     if (frame.get_column("m") == COMMA).any():
         frame = frame.with_columns(c=numbers_from_text(text, decimal_comma=True))

@@ -57,7 +57,7 @@ class Freshness:
 
     @property
     def detail(self) -> str:
-        """The finding in words (dq_results.detail)."""
+        """The finding in words (dq_results.details)."""
         if self.newest is None:
             fields = "/".join(f for f in EVENT_FIELDS if f in ENTITIES[self.entity].fields)
             return f"not judged: no loaded row has a {fields} time up to {self.as_of}"

@@ -33,10 +33,10 @@ LOG_DDL = (
     """create table if not exists log_dq_results (
         run_id varchar, source varchar, entity varchar, "check" varchar, column_name varchar,
         severity varchar, rows_checked bigint, rows_failed bigint, passed boolean,
-        checked_at timestamp, detail varchar)""",
+        checked_at timestamp, details varchar)""",
     # state files written before checks said what they found in words (a column's decimal
     # mark, a source's newest record)
-    "alter table log_dq_results add column if not exists detail varchar",
+    "alter table log_dq_results add column if not exists details varchar",
     """create table if not exists state_watermarks (
         source varchar primary key, entity varchar, format varchar, watermark varchar,
         run_id varchar, updated_at timestamp)""",
@@ -182,9 +182,9 @@ def record_quality(
         )
         con.execute(
             'insert into log_dq_results (run_id, source, entity, "check", column_name, severity,'
-            " rows_checked, rows_failed, passed, checked_at, detail) select run_id, source,"
+            " rows_checked, rows_failed, passed, checked_at, details) select run_id, source,"
             ' entity, "check", column_name, severity, rows_checked, rows_failed, passed,'
-            " checked_at, detail from results"
+            " checked_at, details from results"
         )
         quarantine = outcome.quarantine.with_columns(  # noqa: F841
             pl.lit(run_id).alias("run_id"), pl.lit(stamp).alias("quarantined_at")

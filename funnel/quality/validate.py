@@ -45,7 +45,7 @@ RESULT_SCHEMA = pl.Schema(
         "rows_checked": pl.Int64,
         "rows_failed": pl.Int64,
         "passed": pl.Boolean,
-        "detail": pl.String,
+        "details": pl.String,
     }
 )
 
@@ -200,7 +200,7 @@ def _results(
 
 
 def _number_formats_detail(p: CleanSource) -> str | None:
-    """The decimal mark of each number column of the source, in words (dq_results.detail)."""
+    """The decimal mark of each number column of the source, in words (dq_results.details)."""
     return "; ".join(f.describe() for f in p.number_formats.values()) or None
 
 

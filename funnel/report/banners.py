@@ -12,7 +12,7 @@ def stale_sources(ctx: Context) -> list[str]:
         return []
     rows = ctx.rows(
         """
-        select source, detail
+        select source, details
         from dq_results
         where "check" = 'freshness' and not passed and run_id = (
             select run_id from pipeline_runs
@@ -26,7 +26,7 @@ def stale_sources(ctx: Context) -> list[str]:
         [ctx.as_of],
     )
     return [
-        f"Stale export: {r['source']} has no recent records ({r['detail']}). Its figures of the"
+        f"Stale export: {r['source']} has no recent records ({r['details']}). Its figures of the"
         " last days may be missing."
         for r in rows
     ]

@@ -29,7 +29,7 @@ final as (
         rows_failed,
         cast(rows_failed as double) / nullif(rows_checked, 0) as failed_share,
         passed,
-        detail,
+        details,
 
         -- dates
         checked_at

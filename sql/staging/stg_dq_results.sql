@@ -25,7 +25,7 @@ renamed as (
         rows_checked,
         rows_failed,
         passed,
-        detail,
+        details,
 
         -- dates
         checked_at

@@ -106,7 +106,7 @@ def test_freshness_is_judged_against_the_as_of_day_over_every_loaded_row(tmp_pat
     def freshness() -> list[tuple[object, ...]]:
         return query(
             wh,
-            "select source, passed, detail from dq_results where \"check\" = 'freshness'"
+            "select source, passed, details from dq_results where \"check\" = 'freshness'"
             " and run_id = (select max(run_id) from pipeline_runs) order by source",
         )
 

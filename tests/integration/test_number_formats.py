@@ -89,7 +89,7 @@ def test_a_european_export_publishes_its_amounts_as_written(tmp_path: Path) -> N
     assert metrics == [(2, 1, 22371.56, 11185.78, 2, 13300.0, 7820.0)]
     assert query(
         wh,
-        "select rows_failed, passed, detail from dq_results where \"check\" = 'number_format'",
+        "select rows_failed, passed, details from dq_results where \"check\" = 'number_format'",
     ) == [
         (
             0,
@@ -180,7 +180,7 @@ def test_each_kind_of_export_reads_right_and_the_doubtful_values_are_quarantined
     ]
     results = query(
         wh,
-        "select source, severity, rows_checked, rows_failed, detail from dq_results"
+        "select source, severity, rows_checked, rows_failed, details from dq_results"
         " where \"check\" = 'number_format' and source in ('mixed', 'swiss') order by source",
     )
     assert results == [

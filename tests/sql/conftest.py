@@ -29,7 +29,7 @@ LOG_DDL = (
     """create table log_dq_results (
         run_id varchar, source varchar, entity varchar, "check" varchar, column_name varchar,
         severity varchar, rows_checked bigint, rows_failed bigint, passed boolean,
-        checked_at timestamp, detail varchar)""",
+        checked_at timestamp, details varchar)""",
     """create table log_dq_quarantine (
         run_id varchar, source varchar, entity varchar, source_file varchar, source_line bigint,
         reasons varchar, checks varchar[], original_row varchar, quarantined_at timestamp)""",

@@ -35,6 +35,7 @@ from funnel import (
 from funnel.config import FunnelConfig, SourceConfig, load_config
 from funnel.errors import DataQualityError, FunnelError
 from funnel.extract import extract_files
+from funnel.freshness import Freshness, blocking, judge, kept_rows, with_results
 from funnel.hygiene import CleanSource, clean_source, record_ids
 from funnel.quality import volume
 from funnel.quality.validate import EntityOutcome, validate_entity
@@ -79,11 +80,12 @@ def clean(
     progress.step(f"clean {source.name}")
     if rows.fingerprint is None:  # an API source
         return clean_source(config, source, rows.extract), None
+    scale, formats = rows.probability_scale, rows.number_formats  # decided over every row
     if affected is None or rows.prior is None:
         carry = incremental.full()
-        return clean_source(config, source, rows.extract, rows.probability_scale), carry
+        return clean_source(config, source, rows.extract, scale, formats), carry
     narrowed, carry = incremental.narrow(rows.extract, rows.prior.rows, affected)
-    return clean_source(config, source, narrowed, rows.probability_scale), carry
+    return clean_source(config, source, narrowed, scale, formats), carry
 
 
 @task(cache_policy=NONE, task_run_name="validate-{entity}")
@@ -97,24 +99,38 @@ def validate(
 
 
 @task(cache_policy=NONE)
+def judge_freshness(
+    config: FunnelConfig,
+    as_of: date,
+    outcomes: list[EntityOutcome],
+    cleaned: list[CleanSource],
+    carries: dict[str, incremental.Carry],
+) -> list[Freshness]:
+    """Each source's newest record against the as-of day ([validation] max_staleness_days)."""
+    with state.open_state(config.state_path) as con:
+        return judge(con, config.validation, as_of, outcomes, kept_rows(cleaned, carries))
+
+
+@task(cache_policy=NONE)
 def gate(
     config: FunnelConfig,
     run_id: str,
     as_of: date,
     outcomes: list[EntityOutcome],
     modes: dict[str, str],
+    judged: list[Freshness],
     changes_only: frozenset[str] = frozenset(),
 ) -> None:
     """Log every entity's check results and quarantine; fail the run if a source blocks it
     (its own checks, or its loaded rows fell too far: funnel.quality.volume)."""
     with state.open_state(config.state_path) as con:
-        state.record_quality(con, run_id, outcomes, modes)
+        state.record_quality(con, run_id, with_results(outcomes, judged), modes)
         dropped = volume.row_drops(con, config, run_id, as_of, outcomes, changes_only)
         volume.record(con, run_id, dropped)
-    blocking = [b for o in outcomes for s in o.sources for b in s.blocking]
-    blocking += [d.message for d in dropped if d.blocking]
-    if blocking:
-        raise DataQualityError("blocking data-quality gate failed:\n  " + "\n  ".join(blocking))
+    stops = [b for o in outcomes for s in o.sources for b in s.blocking] + blocking(judged)
+    stops += [d.message for d in dropped if d.blocking]
+    if stops:
+        raise DataQualityError("blocking data-quality gate failed:\n  " + "\n  ".join(stops))
 
 
 @task(cache_policy=NONE)
@@ -287,12 +303,14 @@ def nightly(
             checking.append(validate.submit(config, group[0].entity, day, parts))
             del parts
         outcomes = [c.result() for c in checking]
+        judged = judge_freshness(config, day, outcomes, cleaned, carries)
         changes_only = frozenset(c.source.name for c in cleaned if c.extract.incremental)
-        gate(config, run_id, day, outcomes, modes, changes_only)
+        gate(config, run_id, day, outcomes, modes, judged, changes_only)
         load(config, run_id, day, outcomes, cleaned, carries, fingerprints)
-        checked = RunSummary.of(run_id, day, "published", outcomes, [])
+        stale = tuple(f.message for f in judged if f.stale)
+        checked = RunSummary.of(run_id, day, "published", outcomes, [], stale)
         del cleaned, outcomes, carries  # loaded: free the frames before the models run
-        if checked.warned_share > config.alerts.warn_share:
+        if checked.warned_share > config.alerts.warn_share or checked.stale:
             # before the models run, so the published pipeline_runs counts this alert
             alert(config, checked)
         build = build_models(config, run_id, day)

@@ -112,6 +112,8 @@ def _print_summary(summary: object) -> None:
     out.print(table)
     for finding in summary.findings:
         out.print(f"[yellow]finding[/yellow] {escape(finding)}")
+    for line in summary.stale:
+        out.print(f"[yellow]warning[/yellow]: {escape(line)}")
     metrics = Table(title="headline metrics (funnel_metrics_daily, as-of day)")
     for col in (
         "trailing window",

@@ -120,7 +120,9 @@ class SourceConfig(_Strict):
     delimiter: str = ","
     #: None: detected per file (funnel.encodings.detect); a name: every file is read in it.
     encoding: str | None = None
-    decimal_comma: bool = False
+    #: true: numbers use a decimal comma (1.234,56); false: a decimal point (1,234.56); unset:
+    #: each number column's mark is told by its values (transforms.numbers).
+    decimal_comma: bool | None = None
     date_format: str | list[str] | None = None
     #: 100 when the file's probability is 0-100, 1 when 0-1, "auto" to tell by the values.
     probability_scale: Literal["auto", 1, 100] = "auto"
@@ -241,6 +243,9 @@ class ValidationConfig(_Strict):
     date_horizon_days: int = Field(default=3650, ge=0, le=36_500)
     #: Override a check's severity by its name (see funnel.quality.checks).
     severity: dict[str, Severity] = Field(default_factory=dict)
+    #: A source whose newest record is more days than this before the as-of day is stale
+    #: (the check `freshness`, warn by default; see funnel.freshness).
+    max_staleness_days: int = Field(default=7, ge=0)
     #: A preset source whose outcome column (Pipedrive's Status, Salesforce's IsClosed/IsWon,
     #: HubSpot's "Is Deal Closed?") says no outcome on more than this share of its rows fails
     #: the check `outcome_recognised` (see funnel.quality.outcomes).

@@ -392,7 +392,7 @@ def text_slices(extract: Extract, size: int) -> Iterator[pl.DataFrame]:
         rows = pl.concat(
             [
                 text.read(i).hstack(
-                    where.read(i).select(pl.exclude("_rid", "_key", "_probability"))
+                    where.read(i).select(pl.exclude("_rid", "_key", "_probability", "^_marks_.*$"))
                 )
                 for i in picked
             ],

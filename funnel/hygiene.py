@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import polars as pl
 
 from funnel import parking
 from funnel.config import FunnelConfig, SourceConfig
-from funnel.connectors import effective_mapping
+from funnel.connectors import effective_mapping, is_api
 from funnel.connectors import outcome as outcomes
 from funnel.connectors.outcome import OUTCOME_COLUMN as OUTCOME
 from funnel.errors import ConfigError
 from funnel.extract import Extract, spill, text_slices
 from funnel.schema import ENTITIES, Entity
-from transforms.clean import CleanOptions, clean, probability_scale_of
+from transforms.clean import CleanOptions, clean, probability_scale_of, trim_blanks
 from transforms.dedupe import dedupe_key, superseded_rows
 from transforms.mapping import Mapped, to_canonical
+from transforms.numbers import MarkCounts, NumberFormat, decide_format
 
 #: Bump when a change to cleaning, deduplication or the checks changes the rows a run loads:
 #: a file source whose last load was cleaned by another version then runs in full once.
-HYGIENE_VERSION = 3
+HYGIENE_VERSION = 4
 #: Rows cleaned at a time (about: a parked extract's slices are whole batches of its reader).
 #: Cleaning makes passing copies of the rows it works on, and the cleaned rows of a whole
 #: source are large too (3 GB for 21M activities): a slice at a time is read, cleaned and
@@ -44,22 +46,32 @@ class CleanSource:
     missing_required: tuple[str, ...]
     #: A preset source with the CRM's own outcome column: what it said (funnel.quality.outcomes).
     outcome: outcomes.Tally | None = None
+    #: How each number column was read: its decimal mark, decided over all the source's rows.
+    number_formats: Mapping[str, NumberFormat] = field(default_factory=dict)
 
     @property
     def rows(self) -> pl.DataFrame:
         return self.stored.read()
 
 
-def clean_source(
-    config: FunnelConfig,
-    source: SourceConfig,
-    extract: Extract,
-    probability_scale: Literal["auto", 1, 100] | None = None,
-) -> CleanSource:
-    """Map, clean and deduplicate one source. A mapped column absent from the file: ConfigError.
+def number_fields(entity: Entity) -> list[str]:
+    """The entity's money and number fields (amount, budget, probability, ...)."""
+    return [n for n, kind in entity.fields.items() if kind in ("money", "number")]
 
-    `probability_scale` overrides the source's (an incremental run cleans some rows only, with
-    the scale `auto` found over all of them)."""
+
+def decimal_comma_of(source: SourceConfig) -> bool | None:
+    """The source's decimal mark: as configured; an API source's numbers come as JSON writes
+    them (a point); else None, told per column by the values."""
+    if source.decimal_comma is None and is_api(source.format):
+        return False
+    return source.decimal_comma
+
+
+Mapper = Callable[[pl.DataFrame], Mapped]
+
+
+def _mapper(config: FunnelConfig, source: SourceConfig, extract: Extract) -> Mapper:
+    """The source's rows as canonical text; a mapped column absent from the file: ConfigError."""
     entity = ENTITIES[source.entity]
     header = extract.header
     mapping = effective_mapping(source, header)
@@ -79,19 +91,70 @@ def clean_source(
             out = replace(out, frame=out.frame.with_columns(outcome.outcomes(frame)))
         return out
 
+    return mapped
+
+
+def _survey(
+    source: SourceConfig, extract: Extract, mapped: Mapper, formats: bool, probability: bool
+) -> tuple[dict[str, NumberFormat], pl.Series | None]:
+    """What is decided over all of a source's rows, not a slice's, in one pass over them: the
+    decimal mark of each number column (when `formats`), and the probability texts (when
+    `probability`, for the scale `auto`)."""
+    numbers = number_fields(ENTITIES[source.entity]) if formats else []
+    counts = dict.fromkeys(numbers, MarkCounts())
+    texts = []
+    for rows in text_slices(extract, CLEAN_ROWS):
+        frame = mapped(rows).frame
+        trimmed = trim_blanks(frame.select(numbers), numbers)  # as cleaning will read them
+        for f in numbers:
+            counts[f] = counts[f] + MarkCounts.of(trimmed.get_column(f))
+        if probability:
+            texts.append(frame.get_column("probability"))
+        del rows, frame, trimmed
+    decimal_comma = decimal_comma_of(source)
+    decided = {f: decide_format(f, counts[f], decimal_comma, source.name) for f in numbers}
+    return decided, pl.concat(texts) if probability else None
+
+
+def number_formats_of(
+    config: FunnelConfig, source: SourceConfig, extract: Extract
+) -> dict[str, NumberFormat]:
+    """The decimal mark of each number column of a source, decided over all its rows as a run
+    decides it (`NumberFormat.describe()` says it in words: what `funnel check` prints)."""
+    formats, _ = _survey(source, extract, _mapper(config, source, extract), True, False)
+    return formats
+
+
+def clean_source(
+    config: FunnelConfig,
+    source: SourceConfig,
+    extract: Extract,
+    probability_scale: Literal["auto", 1, 100] | None = None,
+    number_formats: Mapping[str, NumberFormat] | None = None,
+) -> CleanSource:
+    """Map, clean and deduplicate one source. A mapped column absent from the file: ConfigError.
+
+    `probability_scale` and `number_formats` override the source's (an incremental run cleans
+    some rows only, with the scale `auto` and the decimal marks found over all of them)."""
+    entity = ENTITIES[source.entity]
+    mapping = effective_mapping(source, extract.header)
+    mapped = _mapper(config, source, extract)
+    outcome = mapping.outcome if entity.has_stage else None
     scale = probability_scale or mapping.probability_scale
-    if scale == "auto" and "probability" in entity.fields:  # found over all rows, not a slice's
-        texts = (
-            mapped(rows).frame.get_column("probability")
-            for rows in text_slices(extract, CLEAN_ROWS)
-        )
-        scale = probability_scale_of(pl.concat(list(texts)), source.decimal_comma)
+    auto = scale == "auto" and "probability" in entity.fields
+    formats = dict(number_formats) if number_formats is not None else {}
+    if auto or number_formats is None:
+        found, texts = _survey(source, extract, mapped, number_formats is None, auto)
+        formats = formats or found
+        if texts is not None:
+            scale = probability_scale_of(texts, decimal_comma_of(source))
     options = CleanOptions(
         date_formats=source.date_formats,
         timezone=config.warehouse.timezone,
-        decimal_comma=source.decimal_comma,
+        decimal_comma=decimal_comma_of(source),
         probability_scale=scale,
         stages=mapping.stages,
+        number_formats=formats,
     )
     closes = mapping.closed_at_from_close_date and "closed_at" in entity.fields
     cleaned = parking.Parked(f"{source.name}-clean")
@@ -116,7 +179,7 @@ def clean_source(
         del rows, canonical, part  # not held while the next slice is read
     superseded = superseded_rows(_dedupe_columns(cleaned, entity), entity)
     stored = parking.Stored(cleaned, superseded.get_column("_rid"))
-    return CleanSource(source, spill(extract), stored, superseded, missing_required, tally)
+    return CleanSource(source, spill(extract), stored, superseded, missing_required, tally, formats)
 
 
 def _dedupe_columns(cleaned: parking.Parked, entity: Entity) -> pl.DataFrame:

@@ -29,13 +29,14 @@ import polars as pl
 from funnel.config import FunnelConfig, SourceConfig
 from funnel.connectors import effective_mapping
 from funnel.extract import Extract, RowKeys, lineage, lineage_parts, own_columns
-from funnel.hygiene import HYGIENE_VERSION
+from funnel.hygiene import HYGIENE_VERSION, decimal_comma_of, number_fields
 from funnel.parking import Parked
 from funnel.quality.checks import BIRTH_FIELDS, EVENT_FIELDS
 from funnel.quality.validate import SourceOutcome
 from funnel.schema import ENTITIES, raw_table_name
 from transforms.clean import auto_scale, probability_numbers, trim_blanks
 from transforms.mapping import to_canonical
+from transforms.numbers import MarkCounts, NumberFormat, decide_format, value_marks
 
 Mode = Literal["full", "incremental"]
 #: The record key of rows whose id is blank: such rows are one record for this purpose.
@@ -81,6 +82,12 @@ class Keyed:
     fingerprint: str
     #: The probability scale the rows are cleaned with (auto resolved over every row).
     probability_scale: Literal["auto", 1, 100]
+    #: The decimal mark of each number column, decided over every row.
+    number_formats: Mapping[str, NumberFormat]
+
+
+#: Lineage column prefix: a number field's class per row (transforms.numbers.value_marks).
+MARKS = "_marks_"
 
 
 @dataclass(frozen=True)
@@ -118,13 +125,17 @@ def _key_fields(entity_name: str) -> list[str]:
 
 def row_keys(source: SourceConfig) -> RowKeys:
     """What a file source's rows add to their lineage (funnel.extract.extract_files): `_hash`
-    and `_key`, and `_probability` (the value as a number) where `auto` finds the scale.
+    and `_key`, `_probability` (the value as a number) where `auto` finds the scale, and each
+    number field's class (`_marks_<field>`: what the value says of its decimal mark), from
+    which `keyed` decides every number column's format over all rows.
 
     The key is the id as cleaning will read it (trimmed, 'NULL'-like markers blank), so it
     equals the loaded row's id (and the raw tables' upsert key).
     """
     entity = ENTITIES[source.entity]
     fields = _key_fields(source.entity)
+    fields_of_numbers = number_fields(entity)
+    decimal_comma = decimal_comma_of(source)
 
     def keys(rows: pl.DataFrame) -> pl.DataFrame:
         mapping = effective_mapping(source, own_columns(rows))
@@ -132,10 +143,13 @@ def row_keys(source: SourceConfig) -> RowKeys:
         mapped = to_canonical(frame, entity, mapping.columns, source.constants).frame
         text = trim_blanks(mapped.select(fields), fields)
         out = [row_hashes(rows), text.select(pl.coalesce(fields).alias("_key")).to_series()]
+        numeric = trim_blanks(mapped.select(fields_of_numbers), fields_of_numbers)
+        marks = [value_marks(numeric.get_column(f)).alias(MARKS + f) for f in fields_of_numbers]
         if mapping.probability_scale == "auto" and "probability" in entity.fields:
-            numbers = probability_numbers(mapped.get_column("probability"), source.decimal_comma)
+            p = numeric.get_column("probability")
+            numbers = probability_numbers(p, decimal_comma, marks[fields_of_numbers.index(p.name)])
             out.append(numbers.alias("_probability"))
-        return pl.DataFrame(out)
+        return pl.DataFrame(out + marks)
 
     return keys
 
@@ -153,18 +167,65 @@ def keyed(config: FunnelConfig, source: SourceConfig, extract: Extract) -> Keyed
     if scale == "auto" and "probability" in entity.fields:
         top = lineage(extract, ["_probability"]).select(pl.col("_probability").max()).collect()
         scale = auto_scale(top.item())
+    formats = _number_formats(source, extract)
     spec = {
         # where the files are does not change how their rows are cleaned (dated exports)
         "source": source.model_dump(mode="json", exclude=NOT_FINGERPRINTED),
         "header": header,
-        "validation": config.validation.model_dump(mode="json"),
+        # staleness is judged per source each night and changes no row
+        "validation": config.validation.model_dump(mode="json", exclude={"max_staleness_days"}),
         "timezone": config.warehouse.timezone,
         "probability_scale": scale,
+        "number_formats": {f: fmt.key for f, fmt in formats.items()},
         "hygiene_version": HYGIENE_VERSION,
         "polars": pl.__version__,
     }
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
-    return Keyed(extract, digest, scale)
+    return Keyed(extract, digest, scale, formats)
+
+
+def _number_formats(source: SourceConfig, extract: Extract) -> dict[str, NumberFormat]:
+    """Each number column's format, from the classes of all its values (`row_keys`)."""
+    fields = number_fields(ENTITIES[source.entity])
+    if not fields:
+        return {}
+    counted = (
+        lineage(extract, [MARKS + f for f in fields])
+        .select(pl.col(MARKS + f).value_counts().implode().alias(f) for f in fields)
+        .collect()
+    )
+    decimal_comma = decimal_comma_of(source)
+    head = _head(source, extract, fields)
+    formats = {}
+    for f in fields:
+        per_class = {
+            row[MARKS + f]: row["count"]
+            for row in counted.get_column(f).explode().to_list()
+            if row[MARKS + f] is not None
+        }
+        counts = MarkCounts.by_class(per_class)
+        fmt = decide_format(f, counts, decimal_comma, source.name)
+        formats[f] = fmt.with_examples(head.get_column(f))
+    return formats
+
+
+#: The rows of an export whose values give its number formats' examples (the lineage keeps
+#: each value's class, not the value).
+EXAMPLE_ROWS = 10_000
+
+
+def _head(source: SourceConfig, extract: Extract, fields: list[str]) -> pl.DataFrame:
+    """Those canonical fields of the export's first EXAMPLE_ROWS rows, as cleaning reads them:
+    the same rows whichever records a run cleans, so the words in dq_results are the same for
+    an incremental run as for a full one."""
+    if extract.spilled is None:
+        rows = extract.rows.head(EXAMPLE_ROWS)
+    else:
+        rows = pl.scan_ipc(extract.spilled.text.paths[0]).head(EXAMPLE_ROWS).collect()
+    mapping = effective_mapping(source, own_columns(rows))
+    frame = mapping.prepare(rows) if mapping.prepare else rows
+    mapped = to_canonical(frame, ENTITIES[source.entity], mapping.columns, source.constants).frame
+    return trim_blanks(mapped.select(fields), fields)
 
 
 def read_prior(con: duckdb.DuckDBPyConnection, source: SourceConfig) -> Prior | None:
@@ -453,6 +514,8 @@ class Read:
     prior: Prior | None = None
     #: Record keys of this source that tonight's run must process (when it is incremental).
     affected: pl.Series | None = None
+    #: File sources: the decimal mark of each number column, decided over every row.
+    number_formats: Mapping[str, NumberFormat] | None = None
 
 
 def read(
@@ -462,12 +525,19 @@ def read(
     k = keyed(config, source, extract)
     prior = read_prior(con, source)
     if prior is None or not stored_matches(prior, k.fingerprint):
-        return Read(k.extract, k.fingerprint, k.probability_scale, None)
+        return Read(k.extract, k.fingerprint, k.probability_scale, None, None, k.number_formats)
     today = lineage(k.extract, ["_hash", "_key"]).collect()
     fresh = fresh_rows(today.get_column("_hash"), prior.rows)
     affected = affected_keys(today.with_columns(fresh), prior.rows)
     rows = k.extract.rows.with_columns(fresh)
-    return Read(replace(k.extract, rows=rows), k.fingerprint, k.probability_scale, prior, affected)
+    return Read(
+        replace(k.extract, rows=rows),
+        k.fingerprint,
+        k.probability_scale,
+        prior,
+        affected,
+        k.number_formats,
+    )
 
 
 def entity_affected(reads: Sequence[Read], as_of: date, full_run: bool) -> pl.Series | None:

@@ -35,7 +35,8 @@ LOG_DDL = (
         run_id varchar, source varchar, entity varchar, "check" varchar, column_name varchar,
         severity varchar, rows_checked bigint, rows_failed bigint, passed boolean,
         checked_at timestamp, details varchar)""",
-    # state files written before the checks said why a source-level finding failed
+    # state files written before checks said what they found in words (why a source-level
+    # finding failed, a column's decimal mark, a source's newest record)
     "alter table log_dq_results add column if not exists details varchar",
     # state files written before the run log said which encoding a file source was read in
     "alter table log_run_sources add column if not exists encoding varchar",

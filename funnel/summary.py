@@ -47,6 +47,8 @@ class RunSummary:
     #: Failed source-level findings, "source: check (severity): details" (e.g. an outcome
     #: column that says no won or lost deal: funnel.quality.outcomes).
     findings: list[str] = field(default_factory=list)
+    #: One line per stale source (funnel.freshness), naming it and its newest record.
+    stale: tuple[str, ...] = ()
 
     @staticmethod
     def of(
@@ -55,6 +57,7 @@ class RunSummary:
         status: str,
         outcomes: Sequence[EntityOutcome],
         headline: list[dict[str, Any]],
+        stale: Sequence[str] = (),
     ) -> RunSummary:
         counts = [
             SourceCounts(
@@ -72,9 +75,16 @@ class RunSummary:
         findings = [
             f"{r['source']}: {r['check']} ({r['severity']}): {r['details']}"
             for o in outcomes
-            for r in o.results.filter(pl.col("details").is_not_null()).iter_rows(named=True)
+            # freshness and row_volume say it in their own lines (stale; the gate's message)
+            for r in o.results.filter(
+                ~pl.col("passed")
+                & pl.col("details").is_not_null()
+                & ~pl.col("check").is_in(["freshness", "row_volume"])
+            ).iter_rows(named=True)
         ]
-        return RunSummary(run_id, as_of, status, counts, headline, findings=findings)
+        return RunSummary(
+            run_id, as_of, status, counts, headline, findings=findings, stale=tuple(stale)
+        )
 
     @property
     def rows_read(self) -> int:
@@ -122,6 +132,11 @@ def alert_text(
 ) -> str:
     """A Slack message: which sources and checks failed, how many rows, how to query them."""
     headline = HEADLINES.get(summary.status, summary.status)
+    if summary.status == "published" and summary.warned_share <= config.alerts.warn_share:
+        headline = "published"  # the alert is for stale sources alone
+    if summary.stale:
+        n = len(summary.stale)
+        headline += f"; {n} stale source{'s' if n > 1 else ''}"
     lines = [f"*funnel {summary.status}*: {headline} (as of {summary.as_of})"]
     lines.append(f"run id: `{summary.run_id}`")
     if summary.status == "published":
@@ -131,6 +146,9 @@ def alert_text(
         )
     if summary.message:
         lines.append(summary.message)
+    if summary.stale:
+        lines.append("stale sources (no recent records; figures of recent days may be missing):")
+        lines += [f"• {line}" for line in summary.stale]
     if failed:
         lines.append("failed checks:")
         for source in dict.fromkeys(f[0] for f in failed):

@@ -10,6 +10,7 @@ from typing import Literal
 import polars as pl
 
 from funnel.schema import STAGES, Entity
+from transforms.numbers import NumberFormat, detect_formats, read_numbers, self_read
 from transforms.parse import parse_dates, parse_numbers, parse_timestamps
 
 TRUE_WORDS = ("true", "yes", "y", "1", "t", "x")
@@ -30,9 +31,14 @@ class CleanOptions:
 
     date_formats: list[str] = field(default_factory=list)
     timezone: str = "UTC"
-    decimal_comma: bool = False
+    #: The decimal mark of every number column: comma (True), point (False), or None to tell
+    #: it per column from the values.
+    decimal_comma: bool | None = None
     probability_scale: Literal["auto", 1, 100] = "auto"
     stages: Mapping[str, str] = field(default_factory=dict)
+    #: The format of each number column, decided over all of the source's rows (a column not
+    #: given is decided from the rows being cleaned).
+    number_formats: Mapping[str, NumberFormat] = field(default_factory=dict)
 
 
 def trim_blanks(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
@@ -142,11 +148,16 @@ def map_stage(frame: pl.DataFrame, stages: Mapping[str, str]) -> pl.DataFrame:
     )
 
 
-def probability_numbers(text: pl.Series, decimal_comma: bool) -> pl.Series:
-    """Probability texts as numbers, read as cleaning reads them (before any scaling)."""
-    return parse_numbers(
-        trim_blanks(text.to_frame(), [text.name]).to_series(), decimal_comma=decimal_comma
-    )
+def probability_numbers(
+    text: pl.Series, decimal_comma: bool | None, marks: pl.Series | None = None
+) -> pl.Series:
+    """Probability texts as numbers (before any scaling): read with the configured mark, or
+    each by its own (ambiguous ones null) when none is configured (`marks`: the trimmed
+    texts' classes, when known already)."""
+    trimmed = trim_blanks(text.to_frame(), [text.name]).to_series()
+    if decimal_comma is None:
+        return self_read(trimmed, marks)
+    return parse_numbers(trimmed, decimal_comma=decimal_comma)
 
 
 def auto_scale(top: float | None) -> Literal[1, 100]:
@@ -154,7 +165,7 @@ def auto_scale(top: float | None) -> Literal[1, 100]:
     return 100 if (top or 0) > 1 else 1
 
 
-def probability_scale_of(text: pl.Series, decimal_comma: bool) -> Literal[1, 100]:
+def probability_scale_of(text: pl.Series, decimal_comma: bool | None) -> Literal[1, 100]:
     """The scale `auto` means for these probability texts."""
     return auto_scale(probability_numbers(text, decimal_comma).max())  # type: ignore[arg-type]
 
@@ -169,8 +180,10 @@ def scale_probability(s: pl.Series, scale: Literal["auto", 1, 100]) -> pl.Series
 def clean(frame: pl.DataFrame, entity: Entity, options: CleanOptions) -> pl.DataFrame:
     """Type and normalise every canonical field.
 
-    Adds `stage_label` (entities with a stage) and `_unparsed`: a note of each value that had
-    text but could not be read as its type (null when all parsed), for the quality checks.
+    Adds `stage_label` (entities with a stage), `_unparsed`: a note of each value that had
+    text but could not be read as its type (null when all parsed), and `_number_format`: a note
+    of each number not read because it contradicts its column's decimal mark or leaves it
+    ambiguous (see transforms.numbers), for the quality checks.
     """
     fields = list(entity.fields)
     frame = trim_blanks(frame, fields)
@@ -190,20 +203,34 @@ def clean(frame: pl.DataFrame, entity: Entity, options: CleanOptions) -> pl.Data
 
     typed: list[pl.Series] = []
     notes: list[pl.Expr] = []
+    format_notes: list[pl.Series] = []
+    number_fields = [n for n, k in entity.fields.items() if k in ("money", "number")]
+    formats = {
+        **detect_formats(
+            frame,
+            [n for n in number_fields if n not in options.number_formats],
+            options.decimal_comma,
+        ),
+        **options.number_formats,
+    }
     for name, kind in entity.fields.items():
         raw = frame.get_column(name)
+        misread: pl.Series | None = None
         if kind == "timestamp":
             value = parse_timestamps(raw, options.date_formats, options.timezone)
         elif kind == "date":
             value = parse_dates(raw, options.date_formats, options.timezone)
         elif kind in ("money", "number"):
-            value = parse_numbers(raw, decimal_comma=options.decimal_comma)
+            value, misread = read_numbers(raw, formats[name])
             if name == "probability":
                 value = scale_probability(value, options.probability_scale)
         else:
             continue
         typed.append(value.alias(name))
         failed = raw.is_not_null() & value.is_null()
+        if misread is not None:
+            format_notes.append(misread)
+            failed = failed & misread.is_null()  # noted as a number format, not unparseable
         if failed.any():
             notes.append(
                 pl.when(pl.lit(failed))
@@ -212,6 +239,16 @@ def clean(frame: pl.DataFrame, entity: Entity, options: CleanOptions) -> pl.Data
             )
     frame = frame.with_columns(typed)
     unparsed = pl.concat_str(notes, separator=", ", ignore_nulls=True) if notes else pl.lit(None)
+    misread_all = (
+        pl.concat_str([pl.lit(n) for n in format_notes], separator="; ", ignore_nulls=True)
+        if format_notes
+        else pl.lit(None)
+    )
     return frame.with_columns(
-        pl.when(unparsed == "").then(None).otherwise(unparsed).cast(pl.String).alias("_unparsed")
+        pl.when(unparsed == "").then(None).otherwise(unparsed).cast(pl.String).alias("_unparsed"),
+        pl.when(misread_all == "")
+        .then(None)
+        .otherwise(misread_all)
+        .cast(pl.String)
+        .alias("_number_format"),
     )

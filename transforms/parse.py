@@ -69,26 +69,33 @@ def parse_dates(s: pl.Series, formats: list[str], timezone: str) -> pl.Series:
 def parse_numbers(s: pl.Series, *, decimal_comma: bool) -> pl.Series:
     """Text to floats: currency signs, spaces, percent signs and thousands separators go.
 
-    Most values of an export read as a finite number as they are ('17076.00'): those are cast
-    at once (such text has at most one letter, an exponent's 'e', and no sign, separator or
-    parenthesis that the cleaning below removes, so it reads the same either way); only the
-    others (and every value with a decimal comma, where '1.000' is a thousand) are cleaned
-    first (see numbers_from_text).
+    Most values of an export read as a finite number as they are ('17076.00'), or with a
+    decimal comma once their comma is a point ('17076,00'): those are cast at once (such text
+    has at most one letter, an exponent's 'e', and no sign, separator or parenthesis that the
+    cleaning below removes, so it reads the same either way); only the others (with a decimal
+    comma: every value with a '.', where '1.000' is a thousand) are cleaned first (see
+    numbers_from_text).
     """
     if decimal_comma:
-        return numbers_from_text(s, decimal_comma=True)
-    direct = s.cast(pl.Float64, strict=False)
-    rest = s.is_not_null() & ~direct.is_finite().fill_null(False)
+        direct = s.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False)
+        grouped = s.str.contains(".", literal=True).fill_null(False)
+        readable = direct.is_finite().fill_null(False) & ~grouped
+        direct = pl.select(pl.when(readable).then(direct)).to_series().alias(s.name)
+    else:
+        direct = s.cast(pl.Float64, strict=False)
+        readable = direct.is_finite().fill_null(False)
+    rest = s.is_not_null() & ~readable
     if not rest.any():
         return direct
     idx = rest.arg_true()
-    return direct.scatter(idx, numbers_from_text(s.gather(idx), decimal_comma=False))
+    return direct.scatter(idx, numbers_from_text(s.gather(idx), decimal_comma=decimal_comma))
 
 
 def numbers_from_text(s: pl.Series, *, decimal_comma: bool) -> pl.Series:
-    """Text to floats, every value cleaned: currency signs, spaces, percent signs, 3-letter
-    currency codes and thousands separators go; '(12.50)' is -12.5."""
-    cleaned = s.str.replace_all(r"[\s$€£¥%]|[A-Za-z]{3}$|^[A-Za-z]{3}", "")
+    """Text to floats, every value cleaned: currency signs, spaces (no-break ones too), percent
+    signs, 3-letter currency codes and thousands separators (the other mark, spaces and
+    apostrophes: 1'234.50) go; '(12.50)' is -12.5."""
+    cleaned = s.str.replace_all(r"[\s'’$€£¥%]|[A-Za-z]{3}$|^[A-Za-z]{3}", "")
     if decimal_comma:
         cleaned = cleaned.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
     else:

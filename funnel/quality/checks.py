@@ -96,6 +96,18 @@ def entity_checks(
             "every date, timestamp and number reads as its type",
         )
     ]
+    if any(kind in ("money", "number") for kind in entity.fields.values()):
+        checks.append(
+            Check(
+                "number_format",
+                "error",
+                "ExpectColumnValuesToBeNull",
+                {"column": "_number_format"},
+                pl.col("_number_format"),
+                "every number uses its column's decimal mark (configured, or told by the"
+                " column's values) and none is left ambiguous",
+            )
+        )
     if entity.id_field:
         idf = entity.id_field
         checks += [

@@ -49,7 +49,8 @@ RESULT_SCHEMA = pl.Schema(
         "rows_checked": pl.Int64,
         "rows_failed": pl.Int64,
         "passed": pl.Boolean,
-        # why a source-level finding failed, naming column and values (else null)
+        # a check's findings in words: why a source-level finding failed, naming column and
+        # values; how number columns were read (number_format), passed or not
         "details": pl.String,
     }
 )
@@ -203,7 +204,14 @@ def _results(
         rows.append(
             (OUTCOME_CHECK, o.column, o.severity, o.rows_checked, o.failed.len(), o.details)
         )
-    rows += [(c.name, c.column, c.severity, checked, failed.get(c.name, 0), None) for c in checks]
+    formats = _number_formats_detail(p)
+    rows += [
+        (
+            c.name, c.column, c.severity, checked, failed.get(c.name, 0),
+            formats if c.name == "number_format" else None,
+        )
+        for c in checks
+    ]  # fmt: skip
     return pl.DataFrame(
         [
             (p.source.name, p.source.entity, name, col, sev, n, bad, bad == 0, details)
@@ -212,6 +220,11 @@ def _results(
         schema=RESULT_SCHEMA,
         orient="row",
     )
+
+
+def _number_formats_detail(p: CleanSource) -> str | None:
+    """The decimal mark of each number column of the source, in words (dq_results.details)."""
+    return "; ".join(f.describe() for f in p.number_formats.values()) or None
 
 
 def _outcome(p: CleanSource, config: ValidationConfig) -> OutcomeResult | None:

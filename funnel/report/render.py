@@ -18,6 +18,7 @@ import jinja2
 
 from funnel.errors import ConfigError, FunnelError
 from funnel.report import files
+from funnel.report.banners import banners
 from funnel.report.model import Context
 from funnel.report.sections import build_sections
 
@@ -146,6 +147,7 @@ def render(warehouse: Path, as_of: date | None = None, shown_path: Path | None =
             currency=_currency(con, tables),
         )
         sections = build_sections(ctx)
+        warnings = banners(ctx)
     bundle, versions = _bundle()
     amounts = (
         f"amounts in {ctx.currency}"
@@ -158,6 +160,7 @@ def render(warehouse: Path, as_of: date | None = None, shown_path: Path | None =
         as_of=day,
         subtitle=subtitle,
         footer=footer,
+        banners=warnings,
         sections=sections,
         bundle=jinja2.utils.markupsafe.Markup(bundle),
         **versions,

@@ -25,7 +25,7 @@ renamed as (
         rows_checked,
         rows_failed,
         passed,
-        -- why a source-level finding failed (outcome_recognised), naming column and values
+        -- what a check found in words (outcome_recognised, number_format, freshness, row_volume)
         details,
 
         -- dates

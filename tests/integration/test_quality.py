@@ -42,6 +42,7 @@ path = "wh/funnel.duckdb"
 name = "crm"
 entity = "leads"
 path = "leads.csv"
+decimal_comma = false    # "12,000" alone could be twelve: the export says it is 12000
 [sources.columns]
 lead_id = "Lead ID"
 created_at = "Created"

@@ -90,7 +90,9 @@ def test_clean_types_fields_maps_stages_and_notes_unparseable_values() -> None:
         created_at=["2024-01-01", "2024-01-05", "2024-13-45"],
     )
     mapped = to_canonical(frame, OPPORTUNITIES, {}, {"currency": "EUR"})
-    out = clean(mapped.frame, OPPORTUNITIES, CleanOptions(stages={"closed won": "won"}))
+    # '1,000' alone could be a thousand or one: this export says its mark is a point
+    options = CleanOptions(stages={"closed won": "won"}, decimal_comma=False)
+    out = clean(mapped.frame, OPPORTUNITIES, options)
     assert out.get_column("opportunity_id").to_list() == ["o1", "o2", "o3"]
     assert out.get_column("stage").to_list() == ["won", "negotiation", None]
     assert out.get_column("stage_label").to_list() == ["Closed Won", "NEGOTIATION", "Stalled??"]

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from funnel import parking
 from funnel.config import FunnelConfig, SourceConfig
+from funnel.connectors import reshape_of
 from funnel.errors import ConfigError
 
 
@@ -191,8 +192,12 @@ def _stream_csv(
     return accepted, one_per_line.cast(REJECT_SCHEMA)
 
 
-def _read_files(source: SourceConfig, files: list[Path]) -> Extract:
-    """Every file of a CSV source as one text frame in memory, `_rid` numbering the rows."""
+Reshape = Callable[[pl.DataFrame], pl.DataFrame]
+
+
+def _read_files(source: SourceConfig, files: list[Path], reshape: Reshape | None = None) -> Extract:
+    """Every file of a CSV source as one text frame in memory, `_rid` numbering the rows (after
+    the preset's `reshape`, if any: its rows are the rows read)."""
     frames, rejects = [], []
     batches: list[pl.DataFrame] = []
     for path in files:
@@ -200,7 +205,8 @@ def _read_files(source: SourceConfig, files: list[Path]) -> Extract:
         lines, rejected = _stream_csv(path, source, header, lambda b: batches.append(_frame(b)))
         rows = pl.concat(batches, rechunk=False) if batches else _text_frame(header)
         batches.clear()
-        frames.append(rows.with_columns(pl.lit(str(path)).alias("_file"), lines.alias("_line")))
+        rows = rows.with_columns(pl.lit(str(path)).alias("_file"), lines.alias("_line"))
+        frames.append(reshape(rows) if reshape is not None else rows)
         rejects.append(rejected)
     rows = pl.concat(frames, how="diagonal_relaxed").with_row_index("_rid")
     return Extract(
@@ -224,10 +230,12 @@ def extract_files(
     Spilled): about READ_BATCH_ROWS rows are in memory at a time, not the source's text (3.3 GB
     for 10M leads), and `keys` adds a file source's `_hash` and `_key`
     (funnel.incremental.row_keys) to its lineage. Smaller ones are read into memory, which
-    is faster (funnel.incremental.keyed adds the keys)."""
+    is faster (funnel.incremental.keyed adds the keys). A source whose preset reshapes its
+    rows (funnel.connectors.ecb) is read into memory: such files are small."""
     files = config.source_files(source)
-    if sum(f.stat().st_size for f in files) <= STREAM_BYTES:
-        return _read_files(source, files)
+    reshape = reshape_of(source)
+    if reshape is not None or sum(f.stat().st_size for f in files) <= STREAM_BYTES:
+        return _read_files(source, files, reshape)
     return _stream_files(source, files, keys)
 
 

@@ -30,6 +30,10 @@ class Preset:
     closed_at_from_close_date: bool = False
     #: Text-level fix-ups before mapping (e.g. Pipedrive: a won deal's stage is its status).
     prepare: Callable[[pl.DataFrame], pl.DataFrame] | None = None
+    #: A layout whose lines are not one record each (the ECB's rates: a column per currency):
+    #: the file's rows as text, with `_file` and `_line`, to one row per record, before the rows
+    #: are numbered and counted as read (a line may give several rows; they keep its `_line`).
+    reshape: Callable[[pl.DataFrame], pl.DataFrame] | None = None
 
 
 @dataclass(frozen=True)

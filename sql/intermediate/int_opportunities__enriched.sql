@@ -1,7 +1,7 @@
 -- int_opportunities__enriched: each opportunity with its state flags, cycle and effective
 -- probability (no link to its lead; see int_opportunities__linked).
 -- grain: opportunity_id
--- inputs: stg_opportunities, int_stages__ranked
+-- inputs: int_opportunities__converted, int_stages__ranked
 -- decisions:
 --   is_open / is_won   open = not won, lost or post_sale; won = won or post_sale (a post_sale
 --                      deal was won); is_lost = lost.
@@ -9,12 +9,14 @@
 --                      both dates; NULL when closed before created (inconsistent dates).
 --   effective_probability  the opportunity's own probability, else the stage default, else 0.
 --   owner_key          owner, or '(none)' when NULL (the owner_metrics_daily grain).
+--   amounts            currency, amount_reporting and the money columns: see
+--                      int_opportunities__converted.
 
 with
 
 opportunities as (
 
-    select * from stg_opportunities
+    select * from int_opportunities__converted
 
 ),
 
@@ -53,6 +55,13 @@ enriched as (
         -- amounts
         opportunities.amount,
         opportunities.currency,
+        opportunities.reporting_currency,
+        opportunities.converted_on,
+        opportunities.exchange_rate,
+        opportunities.exchange_rate_date,
+        opportunities.amount_reporting,
+        opportunities.money_currency,
+        opportunities.money_amount,
 
         -- dates
         opportunities.created_at,

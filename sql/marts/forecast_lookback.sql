@@ -1,7 +1,9 @@
 -- forecast_lookback: the weighted pipeline each month started with against what that month won.
--- grain: close_month, every month from the first month with an opportunity created or closed to
---   the as-of month (the as-of month is counted up to the as-of day: is_complete false)
--- inputs: int_opportunities__enriched, int_stages__ranked, stage_transitions
+-- grain: (close_month, currency)
+-- months: every month from the first month with an opportunity created or closed to the as-of
+--   month (the as-of month is counted up to the as-of day: is_complete false), for every money
+--   currency of the opportunities
+-- inputs: int_opportunities__enriched, int_stages__ranked, stage_transitions, stg_currency_config
 -- decisions:
 --   The pipeline of month M is taken at its first day (forecast_day): the opportunities open at
 --   the start of that day (created on an earlier day; not closed, or closed on or after that
@@ -22,6 +24,9 @@
 --   won_from_pipeline_amount: those that were.
 --   won_to_weighted_ratio = won_amount / weighted_amount (NULL when nothing was weighted):
 --   above 1 the month beat its forecast.
+--   currency: amounts are money_amount in money_currency (int_opportunities__converted): the
+--   reporting currency with [currency] reporting, else each opportunity's own, one row per
+--   currency and never summed across.
 
 with
 
@@ -58,7 +63,8 @@ pipeline_candidates as (
         opportunities.is_open,
         opportunities.is_won,
         opportunities.probability as own_probability,
-        coalesce(opportunities.amount, 0) as amount,
+        coalesce(opportunities.money_amount, 0) as amount, -- currency
+        opportunities.money_currency as currency, -- currency
         opportunities.closed_date,
         cast(date_trunc('month', opportunities.expected_close_date) as date) as close_month
 
@@ -125,6 +131,7 @@ weighted as (
 
     select
         pipeline.close_month,
+        pipeline.currency, -- currency
         pipeline.amount,
         pipeline.is_won and pipeline.closed_date < pipeline.close_month + interval 1 month
             as is_won_in_month,
@@ -144,6 +151,7 @@ forecast as (
 
     select
         close_month,
+        currency, -- currency
         count(*) as open_count,
         sum(amount) as open_amount,
         sum(amount * coalesce(probability, 0)) as weighted_amount,
@@ -152,7 +160,7 @@ forecast as (
         coalesce(sum(amount) filter (where is_won_in_month), 0) as won_from_pipeline_amount
 
     from weighted
-    group by close_month
+    group by close_month, currency -- currency
 
 ),
 
@@ -160,8 +168,9 @@ won as (
 
     select
         cast(date_trunc('month', closed_date) as date) as close_month,
+        money_currency as currency, -- currency
         count(*) as won_count,
-        sum(coalesce(amount, 0)) as won_amount
+        sum(coalesce(money_amount, 0)) as won_amount -- currency
 
     from opportunities
     where is_won and closed_date is not null
@@ -192,6 +201,18 @@ bounds as (
 
 ),
 
+-- currency: every money currency of the opportunities (without any: the reporting one, else none)
+currencies as (
+
+    select distinct money_currency as currency from opportunities
+
+    union all
+
+    select reporting_currency as currency from stg_currency_config
+    where not exists (select 1 from opportunities)
+
+),
+
 months as (
 
     select
@@ -208,6 +229,7 @@ final as (
 
     select
         months.close_month,
+        currencies.currency, -- currency
         months.close_month as forecast_day,
         cast(months.close_month + interval 1 month - interval 1 day as date)
         <= months.as_of_day as is_complete,
@@ -228,12 +250,17 @@ final as (
         / nullif(cast(forecast.weighted_amount as double), 0) as won_to_weighted_ratio
 
     from months
+    cross join currencies -- currency
     left join forecast
-        on months.close_month = forecast.close_month
+        on
+            months.close_month = forecast.close_month
+            and currencies.currency is not distinct from forecast.currency -- currency
     left join won
-        on months.close_month = won.close_month
+        on
+            months.close_month = won.close_month
+            and currencies.currency is not distinct from won.currency -- currency
 
 )
 
 select * from final
-order by close_month
+order by close_month, currency

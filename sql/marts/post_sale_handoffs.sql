@@ -21,6 +21,8 @@ won as (
         record_id,
         owner,
         amount,
+        currency,
+        amount_reporting,
         stage,
         closed_at
 
@@ -93,6 +95,8 @@ final as (
         -- descriptors
         dated.owner,
         dated.amount,
+        dated.currency,
+        dated.amount_reporting,
         dated.stage,
         dated.stage = 'post_sale' as is_in_post_sale,
 

@@ -26,6 +26,7 @@ CHF;01.03.2024;0
 JPY;;0,0062
 GBP;01.03.2024;1,16
 SEK;02.03.2024;0,088
+NOK;02.04.2024;0,085
 """
 BANK_CSV = """\
 currency,rate_date,rate
@@ -66,7 +67,7 @@ def test_a_csv_source_of_rates_is_cleaned_and_checked(tmp_path: Path) -> None:
     outcome = validate_entity("exchange_rates", parts, date(2024, 3, 31), cfg.validation)
 
     treasury, bank = outcome.sources
-    assert (treasury.rows_read, treasury.rows_loaded, treasury.rows_quarantined) == (6, 2, 4)
+    assert (treasury.rows_read, treasury.rows_loaded, treasury.rows_quarantined) == (7, 2, 5)
     assert (bank.rows_read, bank.rows_loaded, bank.rows_quarantined) == (2, 1, 1)
     loaded = pl.concat(treasury.loaded()).select("currency", "rate_date", "rate", "rate_currency")
     assert loaded.rows() == [
@@ -82,6 +83,7 @@ def test_a_csv_source_of_rates_is_cleaned_and_checked(tmp_path: Path) -> None:
         ("treasury", 4): "rate 0.0 is not above 0",
         ("treasury", 5): "rate_date is blank",
         ("treasury", 7): "currency 'SEK' and rate_date '2024-03-02' also come from another source",
+        ("treasury", 8): "rate_date 2024-04-02 is after the as-of day 2024-03-31",
         ("bank", 2): "currency 'SEK' and rate_date '2024-03-02' also come from another source",
     }
 

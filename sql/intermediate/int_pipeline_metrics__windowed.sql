@@ -258,13 +258,13 @@ undated_closes as (
 
 currencies as (
 
-    select distinct currency_key from valued
+    select distinct coalesce(money_currency, '') as currency_key from opportunities
 
     union all
 
     select coalesce(reporting_currency, '') as currency_key
     from stg_currency_config
-    where not exists (select 1 from valued)
+    where not exists (select 1 from opportunities)
 
 ),
 
@@ -282,9 +282,9 @@ series as (
     select distinct
         false as is_total,
         owner_key,
-        currency_key
+        coalesce(money_currency, '') as currency_key
 
-    from valued
+    from opportunities
 
 ),
 

@@ -61,8 +61,31 @@ def _field_sql(field: str, kind: str, column: str | None, source: dict[str, Any]
     return f"{text} as {field}"
 
 
+def ecb_sql(source: dict[str, Any]) -> str:
+    """SELECT of the ECB's euro reference rates (a column per currency, units per euro) as
+    exchange_rates rows: each quote turned around, in euros, and the euro's own rate 1."""
+    files = ", ".join(_literal(f) for f in source["files"])
+    lineage = (
+        f"{_literal(source['name'])} as source_system, filename as source_file,"
+        " cast(null as bigint) as source_line, 'baseline' as run_id"
+    )
+    return (
+        f"with wide as (select * from read_csv([{files}], header = true, all_varchar = true,"
+        " filename = true)),"
+        " long as (unpivot wide on columns(* exclude (Date, filename))"
+        " into name currency value quote)"
+        " select upper(currency) as currency, cast(Date as date) as rate_date,"
+        f" 1 / try_cast(quote as double) as rate, 'EUR' as rate_currency, {lineage}"
+        " from long where regexp_full_match(currency, '[A-Za-z]{3}')"
+        " and try_cast(quote as double) > 0"
+        f" union all select 'EUR', cast(Date as date), 1.0, 'EUR', {lineage} from wide"
+    )
+
+
 def source_sql(source: dict[str, Any]) -> str:
     """SELECT of one source's rows in its raw table's columns."""
+    if source.get("layout") == "ecb":
+        return ecb_sql(source)
     files = ", ".join(_literal(f) for f in source["files"])
     fields = [
         _field_sql(name, kind, source["columns"].get(name), source)
@@ -121,6 +144,8 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
             )
         con.execute("create table cfg_qualification (key varchar, value varchar)")
         con.executemany("insert into cfg_qualification values (?, ?)", spec["qualification"])
+        con.execute("create table cfg_currency (reporting varchar, default_currency varchar)")
+        con.execute("insert into cfg_currency values (?, ?)", spec.get("currency", [None, None]))
         # the run's own history step, as the nightly load does it
         snapshots.record_load(con, "baseline", date.fromisoformat(str(spec["as_of"])))
         loaded = time.perf_counter()

@@ -16,6 +16,8 @@ since the pipeline replaces a listed record's rows with the file's. A record is 
 field, as the pipeline keys it (stage history: the opportunity); a line without an id names no
 record (the pipeline quarantines it), so only such a line that is fresh is in the file.
 Gone rows cannot be expressed: a record that only lost lines is absent, and keeps them loaded.
+
+The exchange rates (`eurofxref-hist.csv`, read whole every night) are copied as they are.
 """
 
 from __future__ import annotations
@@ -34,6 +36,14 @@ FILES = {
     "activities.csv": ("AC-", "Taylor Changed"),
 }
 CHANGED, NEW, GONE = 5, 5, 1  # per mille of the rows
+#: Files copied to the next night as they are (funnel.generate.RATES_FILE).
+UNCHANGED = ("eurofxref-hist.csv",)
+
+
+def _copy_unchanged(src: Path, out: Path) -> None:
+    for name in UNCHANGED:
+        if (src / name).exists():
+            shutil.copy(src / name, out / name)
 
 
 def _body(path: Path) -> tuple[str, pl.DataFrame]:
@@ -90,6 +100,7 @@ def derive(src: Path, out: Path) -> dict[str, dict[str, int]]:
             "new": added.height,
             "gone": lines.filter(gone).height,
         }
+    _copy_unchanged(src, out)
     manifest = src / "_manifest.json"
     if manifest.exists():
         shutil.copy(manifest, out / "_source_manifest.json")
@@ -132,5 +143,6 @@ def changes_only(src: Path, night: Path, out: Path) -> dict[str, dict[str, int]]
         body = picked.str.join("\n").item() + "\n" if picked.len() else ""
         (out / name).write_text(f"{header}\n{body}", encoding="utf-8")
         counts[name] = {"rows": picked.len(), "records": keys.len(), "fresh": fresh.height}
+    _copy_unchanged(night, out)
     (out / "_changes_only.json").write_text(json.dumps(counts, indent=2) + "\n", encoding="utf-8")
     return counts

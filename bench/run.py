@@ -137,8 +137,15 @@ def write_config(
     `[warehouse] memory_limit` if given, and every source `changes_only` if asked."""
     text = (ROOT / "funnel.toml").read_text(encoding="utf-8")
     text = text.replace('"data/sample/', f'"{export.as_posix()}/')
-    if changes_only:
-        text = text.replace("[[sources]]\n", "[[sources]]\nchanges_only = true\n")
+    if changes_only:  # the CRM files (exchange rates are read whole every run)
+        blocks = text.split("[[sources]]\n")
+        text = "[[sources]]\n".join(
+            [blocks[0]]
+            + [
+                b if 'entity = "exchange_rates"' in b else "changes_only = true\n" + b
+                for b in blocks[1:]
+            ]
+        )
     path = f'path = "{warehouse.as_posix()}"'
     if memory_limit is not None:
         path += f'\nmemory_limit = "{memory_limit}"'
@@ -147,7 +154,13 @@ def write_config(
     return out
 
 
-EXPORT_FILES = ("leads.csv", "opportunities.csv", "stage_history.csv", "activities.csv")
+EXPORT_FILES = (
+    "leads.csv",
+    "opportunities.csv",
+    "stage_history.csv",
+    "activities.csv",
+    generator.RATES_FILE,
+)
 
 
 def point_export(folder: Path, export: Path) -> Path:
@@ -251,7 +264,7 @@ def run_child(
 def baseline_spec(config_path: Path, out: Path) -> dict[str, Any]:
     """What bench/baseline.py needs, taken from the config (so it imports no pipeline code)."""
     from funnel.config import load_config
-    from funnel.connectors import effective_mapping
+    from funnel.connectors import effective_mapping, reshape_of
     from funnel.encodings import duckdb_encoding
     from funnel.extract import file_encoding, read_header
     from funnel.schema import ENTITIES, LINEAGE_COLUMNS, raw_table_ddl, raw_table_name
@@ -288,6 +301,8 @@ def baseline_spec(config_path: Path, out: Path) -> dict[str, Any]:
                 "delimiter": s.delimiter,
                 # what DuckDB reads the (generated, UTF-8) files in
                 "encoding": duckdb_encoding(file_encoding(files[0], s)),
+                # a preset that reshapes its file (the ECB's rates) has SQL of its own
+                "layout": s.format if reshape_of(s) else "csv",
             }
         )
     q = config.qualification
@@ -305,6 +320,7 @@ def baseline_spec(config_path: Path, out: Path) -> dict[str, Any]:
         "sources": sources,
         "stage_probability": list(config.forecast.stage_probability.items()),
         "qualification": list(qualification.items()),
+        "currency": [config.currency.reporting, config.currency.default],
     }
 
 

@@ -38,19 +38,24 @@ from funnel.extract import extract_files
 from funnel.freshness import Freshness, blocking, judge, kept_rows, with_results
 from funnel.hygiene import CleanSource, clean_source, record_ids
 from funnel.quality import volume
+from funnel.quality.rates import Rates, rates_of
 from funnel.quality.validate import EntityOutcome, validate_entity
 from funnel.report import files
 from funnel.runlock import new_run_id
+from funnel.schema import ENTITIES
 from funnel.summary import RunSummary, SourceCounts, alert_text
 
 
 @task(cache_policy=NONE)
-def extract(config: FunnelConfig, source: SourceConfig) -> incremental.Read:
+def extract(
+    config: FunnelConfig, source: SourceConfig, rates: Rates | None = None
+) -> incremental.Read:
     """Read every row of one source (files, or an API pull), keeping rows the reader rejects.
 
     A file source's rows get their hash and record key, and the state's record of its last
-    load is looked up (funnel.incremental). A `changes_only` source's files, after its first
-    load, replace the rows of their records only, as an API pull of changes does."""
+    load is looked up (funnel.incremental; `rates`: what its checks read of the exchange rates,
+    part of its fingerprint). A `changes_only` source's files, after its first load, replace
+    the rows of their records only, as an API pull of changes does."""
     progress.step(f"extract {source.name}")
     if source.changes_only:  # files of changes: merged as an API pull is, nothing carried
         rows = extract_files(config, source)
@@ -60,7 +65,8 @@ def extract(config: FunnelConfig, source: SourceConfig) -> incremental.Read:
     if not connectors.is_api(source.format):
         rows = extract_files(config, source, incremental.row_keys(source))
         with state.open_state(config.state_path) as con:
-            return incremental.read(con, config, source, rows)
+            digest = rates.digest() if rates is not None else None
+            return incremental.read(con, config, source, rows, digest)
     watermark = None
     if source.incremental:
         with state.open_state(config.state_path) as con:
@@ -90,12 +96,17 @@ def clean(
 
 @task(cache_policy=NONE, task_run_name="validate-{entity}")
 def validate(
-    config: FunnelConfig, entity: str, as_of: date, parts: list[CleanSource]
+    config: FunnelConfig,
+    entity: str,
+    as_of: date,
+    parts: list[CleanSource],
+    rates: Rates | None = None,
 ) -> EntityOutcome:
-    """Run one entity's suite over all its sources; split its rows into loaded and quarantined."""
+    """Run one entity's suite over all its sources; split its rows into loaded and quarantined
+    (`rates`: opportunities' amounts must convert into the reporting currency)."""
     progress.step(f"validate {entity}")
     past_day = as_of < config.today()  # a backfill: rows born after the day are deferred
-    return validate_entity(entity, parts, as_of, config.validation, past_day)
+    return validate_entity(entity, parts, as_of, config.validation, past_day, rates)
 
 
 @task(cache_policy=NONE)
@@ -295,14 +306,19 @@ def nightly(
         carries: dict[str, incremental.Carry] = {}
         fingerprints: dict[str, str] = {}
         modes: dict[str, str] = {}
-        checking: list[PrefectFuture[EntityOutcome]] = []
+        checking: dict[str, PrefectFuture[EntityOutcome]] = {}
         for group in _by_entity(config.sources):
-            parts = _extract_and_clean(config, group, day, full, carries, fingerprints, modes)
+            entity = group[0].entity
+            # the exchange rates the entity's checks read (reference entities come first)
+            rates = _rates(config, entity, checking)
+            parts = _extract_and_clean(
+                config, group, day, full, carries, fingerprints, modes, rates
+            )
             cleaned += parts
             # checked in the flow's one worker thread while the next entity is read and cleaned
-            checking.append(validate.submit(config, group[0].entity, day, parts))
+            checking[entity] = validate.submit(config, entity, day, parts, rates)
             del parts
-        outcomes = [c.result() for c in checking]
+        outcomes = [c.result() for c in checking.values()]
         judged = judge_freshness(config, day, outcomes, cleaned, carries)
         changes_only = frozenset(c.source.name for c in cleaned if c.extract.incremental)
         gate(config, run_id, day, outcomes, modes, judged, changes_only)
@@ -338,12 +354,15 @@ def _extract_and_clean(
     carries: dict[str, incremental.Carry],
     fingerprints: dict[str, str],
     modes: dict[str, str],
+    rates: Rates | None = None,
 ) -> list[CleanSource]:
     """One entity's sources read and cleaned, their rows parked on disk; fills in each file
     source's carry and fingerprint and every source's mode. (A function of its own: the last
-    source's frames go when it returns instead of living on in the flow's loop variables.)"""
-    reads = [extract(config, s) for s in group]
-    affected = incremental.entity_affected(reads, day, full)
+    source's frames go when it returns instead of living on in the flow's loop variables.)
+    Reference data (exchange rates) runs in full: the checks of other entities read all of it."""
+    reads = [extract(config, s, rates) for s in group]
+    reference = ENTITIES[group[0].entity].reference
+    affected = incremental.entity_affected(reads, day, full or reference)
     out = []
     for s, r in zip(group, reads, strict=True):
         c, carry = clean(config, s, r, affected)
@@ -386,11 +405,25 @@ def _preload_great_expectations() -> None:
 
 
 def _by_entity(sources: list[SourceConfig]) -> list[list[SourceConfig]]:
-    """The sources grouped by entity, in the order the config names them."""
+    """The sources grouped by entity: reference data first (other entities' checks read it),
+    then in the order the config names them."""
     groups: dict[str, list[SourceConfig]] = defaultdict(list)
     for s in sources:
         groups[s.entity].append(s)
-    return list(groups.values())
+    return sorted(groups.values(), key=lambda g: not ENTITIES[g[0].entity].reference)
+
+
+def _rates(
+    config: FunnelConfig, entity: str, checking: dict[str, PrefectFuture[EntityOutcome]]
+) -> Rates | None:
+    """What the opportunities' conversion checks read of the exchange rates that load (waiting
+    for their check); None for other entities, or without [currency] reporting."""
+    reporting = config.currency.reporting
+    if entity != "opportunities" or reporting is None:
+        return None
+    checked = checking.get("exchange_rates")
+    loaded = [] if checked is None else [p for s in checked.result().sources for p in s.loaded()]
+    return rates_of(loaded, reporting, config.currency.default)
 
 
 def _fail(config: FunnelConfig, run_id: str, day: date, error: BaseException) -> None:

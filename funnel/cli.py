@@ -114,7 +114,14 @@ def _print_summary(summary: object) -> None:
         out.print(f"[yellow]finding[/yellow] {escape(finding)}")
     for line in summary.stale:
         out.print(f"[yellow]warning[/yellow]: {escape(line)}")
-    metrics = Table(title="headline metrics (funnel_metrics_daily, as-of day)")
+    # one currency (the reporting one, or the only one): named in the title; several (no
+    # [currency] reporting): a row per currency and window, never summed across
+    currencies = list(dict.fromkeys(m.get("currency") for m in summary.headline))
+    per_currency = len(currencies) > 1
+    shown = f" in {currencies[0]}" if len(currencies) == 1 and currencies[0] else ""
+    metrics = Table(title=f"headline metrics{shown} (funnel_metrics_daily, as-of day)")
+    if per_currency:
+        metrics.add_column("currency")
     for col in (
         "trailing window",
         "won",
@@ -128,6 +135,7 @@ def _print_summary(summary: object) -> None:
         metrics.add_column(col, justify="right")
     for m in summary.headline:
         metrics.add_row(
+            *([m.get("currency") or "(none)"] if per_currency else []),
             m["trailing_window"],
             f"{m['won']:,}",
             f"{m['lost']:,}",

@@ -21,7 +21,6 @@ from funnel.connectors.http import MAX_PAGES
 from funnel.errors import ConfigError
 from funnel.schema import ENTITIES, STAGES
 
-EntityName = Literal["leads", "opportunities", "stage_history", "activities"]
 Severity = Literal["error", "warn", "off"]
 
 #: Encodings a source may name, by the names users write (see funnel.encodings).
@@ -114,7 +113,8 @@ DECIMAL_18_2_MAX = 9_999_999_999_999_999.99
 
 class SourceConfig(_Strict):
     name: str = Field(min_length=1)
-    entity: EntityName
+    #: One of funnel.schema.ENTITIES.
+    entity: str
     format: str = "csv"
     path: str | None = None
     delimiter: str = ","
@@ -162,6 +162,13 @@ class SourceConfig(_Strict):
                 f"source name {v!r} may hold only letters, digits, '_', '-' and '.' (at most 64,"
                 " starting with a letter or digit)"
             )
+        return v
+
+    @field_validator("entity")
+    @classmethod
+    def _known_entity(cls, v: str) -> str:
+        if v not in ENTITIES:
+            raise ValueError(f"unknown entity {v!r}; one of {', '.join(ENTITIES)}")
         return v
 
     @field_validator("encoding")
@@ -222,6 +229,11 @@ class SourceConfig(_Strict):
                 )
         elif not self.path:
             raise ValueError(f"path is required for format = {self.format!r}")
+        if self.changes_only and ENTITIES[self.entity].reference:
+            raise ValueError(
+                f"changes_only: {self.entity} is read whole every run (other entities are"
+                " checked against all of it); give the whole file"
+            )
         return self
 
     @property
@@ -314,6 +326,24 @@ class AlertsConfig(_Strict):
     warn_share: float = Field(default=0.10, ge=0, le=1)
 
 
+#: An ISO 4217 currency code as written in the config (any case; kept upper-case).
+CURRENCY_CODE = r"^[A-Za-z]{3}$"
+
+
+class CurrencyConfig(_Strict):
+    #: Every money figure is converted into this currency through the exchange_rates sources
+    #: (None: figures stay in each deal's own currency, per currency, never summed across).
+    reporting: str | None = Field(default=None, pattern=CURRENCY_CODE)
+    #: The currency of an amount whose row names none (None: such a deal's currency is
+    #: unknown; with `reporting` set it is quarantined, since it cannot be converted).
+    default: str | None = Field(default=None, pattern=CURRENCY_CODE)
+
+    @field_validator("reporting", "default")
+    @classmethod
+    def _upper(cls, v: str | None) -> str | None:
+        return v.upper() if v else v
+
+
 class ReportConfig(_Strict):
     #: Every published run writes report.html beside the warehouse (a report failure fails the
     #: run, so the report always matches the published warehouse); false publishes without it.
@@ -329,6 +359,7 @@ class FunnelConfig(_Strict):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    currency: CurrencyConfig = Field(default_factory=CurrencyConfig)
     #: The config file's folder; relative paths are relative to it. Set by load_config.
     base_dir: Path = Path(".")
     config_path: Path = Path("funnel.toml")
@@ -340,6 +371,16 @@ class FunnelConfig(_Strict):
             if s.name in seen:
                 raise ValueError(f"source name {s.name!r} is used twice")
             seen.add(s.name)
+        return self
+
+    @model_validator(mode="after")
+    def _rates_need_a_reporting_currency(self) -> FunnelConfig:
+        rates = [s.name for s in self.sources if s.entity == "exchange_rates"]
+        if rates and self.currency.reporting is None:
+            raise ValueError(
+                f"sources[{rates[0]}]: exchange rates are used only to convert amounts into the"
+                ' reporting currency: set [currency] reporting (e.g. reporting = "EUR")'
+            )
         return self
 
     def resolve(self, p: str | Path) -> Path:

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from funnel import encodings, parking
 from funnel.config import FunnelConfig, SourceConfig
-from funnel.connectors import export_encoding
+from funnel.connectors import export_encoding, reshape_of
 from funnel.encodings import FileEncoding
 from funnel.errors import ConfigError
 
@@ -227,8 +227,12 @@ def _stream_readable(
     return accepted, one_per_line.cast(REJECT_SCHEMA)
 
 
-def _read_files(source: SourceConfig, files: list[Path]) -> Extract:
-    """Every file of a CSV source as one text frame in memory, `_rid` numbering the rows."""
+Reshape = Callable[[pl.DataFrame], pl.DataFrame]
+
+
+def _read_files(source: SourceConfig, files: list[Path], reshape: Reshape | None = None) -> Extract:
+    """Every file of a CSV source as one text frame in memory, `_rid` numbering the rows (after
+    the preset's `reshape`, if any: its rows are the rows read)."""
     frames, rejects = [], []
     batches: list[pl.DataFrame] = []
     found = [file_encoding(path, source) for path in files]
@@ -239,7 +243,8 @@ def _read_files(source: SourceConfig, files: list[Path]) -> Extract:
         )
         rows = pl.concat(batches, rechunk=False) if batches else _text_frame(header)
         batches.clear()
-        frames.append(rows.with_columns(pl.lit(str(path)).alias("_file"), lines.alias("_line")))
+        rows = rows.with_columns(pl.lit(str(path)).alias("_file"), lines.alias("_line"))
+        frames.append(reshape(rows) if reshape is not None else rows)
         rejects.append(rejected)
     rows = pl.concat(frames, how="diagonal_relaxed").with_row_index("_rid")
     return Extract(
@@ -264,10 +269,12 @@ def extract_files(
     Spilled): about READ_BATCH_ROWS rows are in memory at a time, not the source's text (3.3 GB
     for 10M leads), and `keys` adds a file source's `_hash` and `_key`
     (funnel.incremental.row_keys) to its lineage. Smaller ones are read into memory, which
-    is faster (funnel.incremental.keyed adds the keys)."""
+    is faster (funnel.incremental.keyed adds the keys). A source whose preset reshapes its
+    rows (funnel.connectors.ecb) is read into memory: such files are small."""
     files = config.source_files(source)
-    if sum(f.stat().st_size for f in files) <= STREAM_BYTES:
-        return _read_files(source, files)
+    reshape = reshape_of(source)
+    if reshape is not None or sum(f.stat().st_size for f in files) <= STREAM_BYTES:
+        return _read_files(source, files, reshape)
     return _stream_files(source, files, keys)
 
 

@@ -16,6 +16,11 @@ file's rows; its counts go to the summary and to `<out>/_manifest.json`:
   emails, and dates written `MM/DD/YYYY` (`MM/DD/YYYY HH:MM:SS` in timestamp columns).
 
 Every count is a number of rows of the written file (a row is counted once per kind).
+
+Beside them, `eurofxref-hist.csv`: euro reference rates in the European Central Bank's own
+layout (a column per currency, newest day first, `N/A` where a currency has no rate, a comma
+after the last column), a seeded random walk over every business day of the window, so the
+deals' USD, EUR and GBP amounts convert into one reporting currency. It carries no dirt.
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ OPPORTUNITIES_FILE = "opportunities.csv"
 HISTORY_FILE = "stage_history.csv"
 ACTIVITIES_FILE = "activities.csv"
 FILES: tuple[str, ...] = (LEADS_FILE, OPPORTUNITIES_FILE, HISTORY_FILE, ACTIVITIES_FILE)
+#: The exchange rates, in the ECB's layout (funnel.connectors.ecb); not one of the CRM FILES.
+RATES_FILE = "eurofxref-hist.csv"
 MANIFEST_FILE = "_manifest.json"
 
 #: Leads per chunk: bounds memory (about 0.5 GB per chunk); part of the output's identity.
@@ -194,6 +201,18 @@ LOSS_REASONS: tuple[str, ...] = (
 )
 PIPELINES: tuple[str, ...] = ("New Business", "Expansion", "Renewal")
 CURRENCIES: tuple[str, ...] = ("USD", "EUR", "GBP")
+#: The rates file's columns: currency, units per euro on the window's first day, decimals the
+#: ECB quotes, and the day-to-day spread of its logarithm. HRK (the Croatian kuna, replaced by
+#: the euro in 2023) is N/A on every day, as in the ECB's own file.
+RATE_CURRENCIES: tuple[tuple[str, float, int, float], ...] = (
+    ("USD", 1.0850, 4, 0.0045),
+    ("JPY", 161.50, 2, 0.0060),
+    ("GBP", 0.85250, 5, 0.0030),
+    ("CHF", 0.9450, 4, 0.0035),
+    ("HRK", 0.0, 0, 0.0),
+)
+#: The rates' random stream: apart from every chunk's ([seed, chunk number]).
+_RATES_STREAM = 2**31 - 1
 OWNERS: tuple[str, ...] = (
     "Maria Gonzalez",
     "James Whitfield",
@@ -348,6 +367,8 @@ class GenerateSummary:
             rejected = self.rejected_rows.get(f, 0)
             hygiene = sum(c for k, c in self.dirt[f].items() if k in HYGIENE_KINDS)
             parts.append(f"{f} {self.rows[f]:,} rows ({rejected} to reject, {hygiene} to clean)")
+        if RATES_FILE in self.rows:
+            parts.append(f"{RATES_FILE} {self.rows[RATES_FILE]:,} days of exchange rates")
         return "; ".join(parts)
 
     def manifest(self) -> dict[str, Any]:
@@ -419,6 +440,7 @@ def generate(
         dirt=dirt,
         rejected_rows={f: sum(c for k, c in dirt[f].items() if k in REJECT_KINDS) for f in FILES},
     )
+    rows[RATES_FILE] = _write_rates(out_dir / RATES_FILE, seed, clock)
     (out_dir / MANIFEST_FILE).write_text(
         json.dumps(summary.manifest(), indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
@@ -491,6 +513,35 @@ def _chunk(
         ACTIVITIES_FILE: len(acts["ts"]),
     }
     return frames, counts, sizes
+
+
+def _write_rates(path: Path, seed: int, clock: _Clock) -> int:
+    """Euro reference rates of every business day of the window (not 1 January, 1 May, 25 and
+    26 December), newest first, in the ECB's layout; returns the data rows written."""
+    first, last = clock.start // _DAY, clock.end_day
+    days = pl.Series(np.arange(first, last + 1), dtype=pl.Int64).cast(pl.Int32).cast(pl.Date)
+    md = days.dt.strftime("%m-%d")
+    days = days.filter((days.dt.weekday() <= 5) & ~md.is_in(["01-01", "05-01", "12-25", "12-26"]))
+    rng = np.random.default_rng(np.random.SeedSequence([seed, _RATES_STREAM]))
+    columns: dict[str, pl.Series] = {"Date": days.dt.strftime(DATE_FORMAT)}
+    for code, start, decimals, spread in RATE_CURRENCIES:
+        if not start:
+            columns[code] = pl.repeat("N/A", len(days), dtype=pl.String, eager=True)
+            continue
+        # the logarithm wanders back towards the start (a rate drifts, but not away for good)
+        steps = rng.normal(0.0, spread, len(days))
+        level = np.empty(len(days))
+        drift = 0.0
+        for i, step in enumerate(steps):
+            drift = 0.98 * drift + step
+            level[i] = drift
+        rates = np.round(start * np.exp(level), decimals)
+        columns[code] = pl.Series([f"{v:.{decimals}f}" for v in rates], dtype=pl.String)
+    frame = pl.DataFrame(columns).reverse()  # newest first, as the ECB writes it
+    lines = frame.select(pl.concat_str(pl.all(), separator=",") + ",").to_series()
+    header = ",".join(columns) + ","
+    path.write_text("\n".join([header, *lines.to_list()]) + "\n", encoding="utf-8")
+    return frame.height
 
 
 def _business_time(rng: np.random.Generator, n: int) -> Arr:

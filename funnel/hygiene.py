@@ -23,7 +23,7 @@ from transforms.numbers import MarkCounts, NumberFormat, decide_format
 
 #: Bump when a change to cleaning, deduplication or the checks changes the rows a run loads:
 #: a file source whose last load was cleaned by another version then runs in full once.
-HYGIENE_VERSION = 4
+HYGIENE_VERSION = 5
 #: Rows cleaned at a time (about: a parked extract's slices are whole batches of its reader).
 #: Cleaning makes passing copies of the rows it works on, and the cleaned rows of a whole
 #: source are large too (3 GB for 21M activities): a slice at a time is read, cleaned and
@@ -206,6 +206,10 @@ def record_ids(cleaned: CleanSource) -> list[str]:
     """The ids of the records a source brought this run (loaded or quarantined alike): what an
     incremental pull replaces. Stage history rows belong to their opportunity (or lead)."""
     entity = ENTITIES[cleaned.source.entity]
-    key = [entity.id_field] if entity.id_field else list(entity.one_of)
-    ids = cleaned.rows.select(pl.coalesce(key).alias("id")).get_column("id").drop_nulls()
+    key = list(entity.record_key)
+    if entity.unique_key and not entity.id_field:
+        record = pl.concat_str([pl.col(f).cast(pl.String) for f in key], separator="\x1f")
+    else:
+        record = pl.coalesce(key)
+    ids = cleaned.rows.select(record.alias("id")).get_column("id").drop_nulls()
     return sorted(set(ids.to_list()))

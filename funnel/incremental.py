@@ -119,8 +119,17 @@ def row_hashes(rows: pl.DataFrame) -> pl.Series:
 
 
 def _key_fields(entity_name: str) -> list[str]:
+    return list(ENTITIES[entity_name].record_key)
+
+
+def _record_key(entity_name: str) -> pl.Expr:
+    """A row's record key from its key fields' text: the id, the first given of `one_of`, or
+    the unique key's fields joined (Entity.record_key)."""
     entity = ENTITIES[entity_name]
-    return [entity.id_field] if entity.id_field else list(entity.one_of)
+    fields = _key_fields(entity_name)
+    if entity.unique_key and not entity.id_field:
+        return pl.concat_str(fields, separator="\x1f").alias("_key")
+    return pl.coalesce(fields).alias("_key")
 
 
 def row_keys(source: SourceConfig) -> RowKeys:
@@ -142,7 +151,7 @@ def row_keys(source: SourceConfig) -> RowKeys:
         frame = mapping.prepare(rows) if mapping.prepare else rows
         mapped = to_canonical(frame, entity, mapping.columns, source.constants).frame
         text = trim_blanks(mapped.select(fields), fields)
-        out = [row_hashes(rows), text.select(pl.coalesce(fields).alias("_key")).to_series()]
+        out = [row_hashes(rows), text.select(_record_key(source.entity)).to_series()]
         numeric = trim_blanks(mapped.select(fields_of_numbers), fields_of_numbers)
         marks = [value_marks(numeric.get_column(f)).alias(MARKS + f) for f in fields_of_numbers]
         if mapping.probability_scale == "auto" and "probability" in entity.fields:
@@ -154,9 +163,12 @@ def row_keys(source: SourceConfig) -> RowKeys:
     return keys
 
 
-def keyed(config: FunnelConfig, source: SourceConfig, extract: Extract) -> Keyed:
+def keyed(
+    config: FunnelConfig, source: SourceConfig, extract: Extract, checks_read: str | None = None
+) -> Keyed:
     """A file source's rows with `_hash` and `_key` (see `row_keys`; a parked extract has them
-    in its lineage already), and a fingerprint of how they are cleaned."""
+    in its lineage already), and a fingerprint of how they are cleaned. `checks_read`: a digest
+    of what the source's checks read from other entities (funnel.quality.rates.Rates)."""
     entity = ENTITIES[source.entity]
     header = extract.header
     if extract.spilled is None:
@@ -180,6 +192,8 @@ def keyed(config: FunnelConfig, source: SourceConfig, extract: Extract) -> Keyed
         "hygiene_version": HYGIENE_VERSION,
         "polars": pl.__version__,
     }
+    if checks_read is not None:
+        spec["checks_read"] = checks_read
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
     return Keyed(extract, digest, scale, formats)
 
@@ -519,10 +533,15 @@ class Read:
 
 
 def read(
-    con: duckdb.DuckDBPyConnection, config: FunnelConfig, source: SourceConfig, extract: Extract
+    con: duckdb.DuckDBPyConnection,
+    config: FunnelConfig,
+    source: SourceConfig,
+    extract: Extract,
+    checks_read: str | None = None,
 ) -> Read:
-    """Key a file source's rows and look up its last load; affected keys when it can carry."""
-    k = keyed(config, source, extract)
+    """Key a file source's rows and look up its last load; affected keys when it can carry.
+    (`checks_read`: see `keyed`.)"""
+    k = keyed(config, source, extract, checks_read)
     prior = read_prior(con, source)
     if prior is None or not stored_matches(prior, k.fingerprint):
         return Read(k.extract, k.fingerprint, k.probability_scale, None, None, k.number_formats)

@@ -1,11 +1,20 @@
-"""The canonical entities, their fields and types, and the canonical stages (CONTRACT.md)."""
+"""The canonical entities, their fields and types, and the canonical stages (CONTRACT.md).
+
+Adding an entity: define it here and list it in ENTITIES (a source's `entity`, its raw table in
+the state file and the view the models read follow from that), give its fields' checks in
+`funnel.quality.checks` if the generic ones are not enough, and write its staging model
+`sql/staging/stg_<entity>.sql` (`select ... from raw_<entity>`) and the models that read it.
+A preset for it is a `Preset` under the entity's name in a connector (`funnel.connectors`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
 
-FieldKind = Literal["id", "text", "email", "phone", "money", "number", "timestamp", "date", "stage"]
+FieldKind = Literal[
+    "id", "text", "email", "phone", "currency", "money", "number", "timestamp", "date", "stage"
+]
 
 #: Canonical stages in funnel order. `won` and `lost` close a record; `post_sale` follows `won`.
 STAGES: tuple[str, ...] = (
@@ -26,6 +35,7 @@ DUCKDB_TYPES: dict[FieldKind, str] = {
     "text": "VARCHAR",
     "email": "VARCHAR",
     "phone": "VARCHAR",
+    "currency": "VARCHAR",
     "stage": "VARCHAR",
     "money": "DOUBLE",
     "number": "DOUBLE",
@@ -45,10 +55,29 @@ class Entity:
     one_of: tuple[str, ...] = ()
     #: The field that is unique within the entity across all sources (None: no single id).
     id_field: str | None = None
+    #: The timestamp or date that says when a row came into being: a row born after the as-of
+    #: day did not exist yet (checked, and set aside on a past day; funnel.quality.checks).
+    born: str | None = None
+    #: Fields unique together across all sources, for an entity without one id field
+    #: (exchange_rates: one rate per currency and day).
+    unique_key: tuple[str, ...] = ()
+    #: Number fields that must be above zero.
+    positive: tuple[str, ...] = ()
+    #: Reference data that checks of other entities read (exchange_rates: an opportunity's
+    #: amount needs a rate): its sources are read and checked first, and in full on every run.
+    reference: bool = False
 
     @property
     def has_stage(self) -> bool:
         return "stage" in self.fields
+
+    @property
+    def record_key(self) -> tuple[str, ...]:
+        """The fields that name the record a row belongs to: its id, else its unique key, else
+        the first given of `one_of` (stage history: the opportunity, else the lead)."""
+        if self.id_field:
+            return (self.id_field,)
+        return self.unique_key or self.one_of
 
 
 LEADS = Entity(
@@ -71,6 +100,7 @@ LEADS = Entity(
     },
     required=("lead_id", "created_at"),
     id_field="lead_id",
+    born="created_at",
 )
 
 OPPORTUNITIES = Entity(
@@ -82,7 +112,7 @@ OPPORTUNITIES = Entity(
         "account": "text",
         "owner": "text",
         "amount": "money",
-        "currency": "text",
+        "currency": "currency",
         "created_at": "timestamp",
         "expected_close_date": "date",
         "closed_at": "timestamp",
@@ -93,6 +123,7 @@ OPPORTUNITIES = Entity(
     },
     required=("opportunity_id", "stage"),
     id_field="opportunity_id",
+    born="created_at",
 )
 
 STAGE_HISTORY = Entity(
@@ -106,6 +137,7 @@ STAGE_HISTORY = Entity(
     },
     required=("stage", "entered_at"),
     one_of=("opportunity_id", "lead_id"),
+    born="entered_at",
 )
 
 ACTIVITIES = Entity(
@@ -121,9 +153,29 @@ ACTIVITIES = Entity(
     required=("activity_id", "occurred_at"),
     one_of=("opportunity_id", "lead_id"),
     id_field="activity_id",
+    born="occurred_at",
 )
 
-ENTITIES: dict[str, Entity] = {e.name: e for e in (LEADS, OPPORTUNITIES, STAGE_HISTORY, ACTIVITIES)}
+EXCHANGE_RATES = Entity(
+    name="exchange_rates",
+    fields={
+        "currency": "currency",
+        "rate_date": "date",
+        # units of rate_currency one unit of currency buys on rate_date
+        "rate": "number",
+        # the currency rate is quoted in; blank: the reporting currency ([currency] reporting)
+        "rate_currency": "currency",
+    },
+    required=("currency", "rate_date", "rate"),
+    born="rate_date",
+    unique_key=("currency", "rate_date"),
+    positive=("rate",),
+    reference=True,
+)
+
+ENTITIES: dict[str, Entity] = {
+    e.name: e for e in (LEADS, OPPORTUNITIES, STAGE_HISTORY, ACTIVITIES, EXCHANGE_RATES)
+}
 
 #: Columns every raw table carries besides the canonical fields (lineage).
 LINEAGE_COLUMNS: dict[str, str] = {

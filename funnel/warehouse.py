@@ -21,11 +21,15 @@ from funnel.state import LOG_TABLES
 log = logging.getLogger(__name__)
 
 HEADLINE_SQL = """
-select trailing_window, won, lost, win_rate, avg_deal_size, median_cycle_days, open_count,
-       weighted_pipeline, sales_velocity
+select trailing_window, currency, won, lost, win_rate, avg_deal_size, median_cycle_days,
+       open_count, weighted_pipeline, sales_velocity
 from funnel_metrics_daily where day = getvariable('as_of')
-order by list_position(['30d', '90d', '365d', 'all'], trailing_window)
+order by currency nulls first, list_position(['30d', '90d', '365d', 'all'], trailing_window)
 """
+
+
+#: The [currency] settings as the models read them (stg_currency_config): one row.
+CURRENCY_DDL = "create table cfg_currency (reporting varchar, default_currency varchar)"
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,11 @@ def _expose_inputs(con: duckdb.DuckDBPyConnection, config: FunnelConfig) -> None
     params = qualification_params(config.qualification)
     con.execute("create temp table cfg_qualification (key varchar, value varchar)")
     con.executemany("insert into cfg_qualification values (?, ?)", list(params.items()))
+    con.execute(CURRENCY_DDL.replace("create table", "create temp table"))
+    con.execute(
+        "insert into cfg_currency values (?, ?)",
+        [config.currency.reporting, config.currency.default],
+    )
 
 
 def qualification_params(q: QualificationConfig) -> dict[str, str]:

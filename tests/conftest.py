@@ -48,8 +48,10 @@ INSIGHT_TABLES = (
     "activity_outcomes",
     "post_sale_handoffs",
 )
+#: Published tables of the issue on silent wrong numbers (one reporting currency).
+CURRENCY_TABLES = ("exchange_rates",)
 #: Every table the warehouse publishes (every model in sql/marts).
-PUBLISHED_TABLES = CONTRACT_TABLES + INSIGHT_TABLES
+PUBLISHED_TABLES = CONTRACT_TABLES + INSIGHT_TABLES + CURRENCY_TABLES
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 

@@ -27,6 +27,7 @@ from funnel.generate import (
     MANIFEST_FILE,
     OPPORTUNITIES_FILE,
     OPPORTUNITY_STAGES,
+    RATES_FILE,
     REJECT_KINDS,
     UNKNOWN_STAGE_LABELS,
     generate,
@@ -72,7 +73,8 @@ def stripped(col: str) -> pl.Expr:
 
 
 def digest(d: Path) -> dict[str, str]:
-    return {f: hashlib.sha256((d / f).read_bytes()).hexdigest() for f in (*FILES, MANIFEST_FILE)}
+    files = (*FILES, RATES_FILE, MANIFEST_FILE)
+    return {f: hashlib.sha256((d / f).read_bytes()).hexdigest() for f in files}
 
 
 def detect(d: Path) -> dict[str, dict[str, int]]:
@@ -341,6 +343,10 @@ def test_funnel_toml_maps_the_sample() -> None:
     assert raw["schedule"] == {"cron": "0 2 * * *", "timezone": "UTC"}
     assert raw["alerts"] == {"webhook_url_env": "FUNNEL_ALERT_WEBHOOK"}
     by_entity: dict[str, SourceConfig] = {s.entity: s for s in config.sources}
+    # the exchange rates: the ECB layout, converting every amount into USD
+    rates = by_entity.pop("exchange_rates")
+    assert (rates.format, config.currency.reporting) == ("ecb", "USD")
+    assert config.source_files(rates) == [ROOT / "data" / "sample" / RATES_FILE]
     files = {
         "leads": LEADS_FILE,
         "opportunities": OPPORTUNITIES_FILE,
@@ -394,3 +400,18 @@ def test_rejects_bad_arguments(tmp_path: Path) -> None:
         generate(tmp_path, seed=-1)
     with pytest.raises(ValueError, match="end_date"):
         generate(tmp_path, end_date=date(2100, 1, 1))
+
+
+def test_the_rates_file_is_the_ecb_layout_over_the_window(tmp_path: Path) -> None:
+    summary = generate(tmp_path, leads=300, seed=3)
+    lines = (tmp_path / RATES_FILE).read_text().splitlines()
+    assert lines[0] == "Date,USD,JPY,GBP,CHF,HRK,"  # a column per currency, a trailing comma
+    assert summary.rows[RATES_FILE] == len(lines) - 1
+    days = [date.fromisoformat(line.split(",")[0]) for line in lines[1:]]
+    assert days == sorted(days, reverse=True)  # newest first
+    assert days[0] == date(2026, 10, 30)  # the window's last business day
+    assert all(d.weekday() < 5 for d in days)
+    assert days[-1] <= date(2024, 11, 1)  # every close in the window has a rate before it
+    cells = [line.split(",") for line in lines[1:]]
+    assert all(c[5] == "N/A" and c[6] == "" for c in cells)
+    assert all(0.9 < float(c[1]) < 1.3 and 0.7 < float(c[3]) < 1.0 for c in cells)

@@ -195,6 +195,8 @@ def clean(frame: pl.DataFrame, entity: Entity, options: CleanOptions) -> pl.Data
             exprs.append(normalise_email(name))
         elif kind == "phone":
             exprs.append(normalise_phone(name))
+        elif kind == "currency":  # 'usd' and 'USD' are one currency (rates are matched on it)
+            exprs.append(pl.col(name).str.to_uppercase())
         elif name in CATEGORY_FIELDS:
             exprs.append(by_distinct_value(frame.get_column(name), normalise_category))
     frame = frame.with_columns(exprs)

@@ -11,6 +11,8 @@ def dedupe_key(entity: Entity) -> list[str]:
     """The columns that identify one record of the entity within a source."""
     if entity.id_field is not None:
         return [entity.id_field]
+    if entity.unique_key:
+        return list(entity.unique_key)
     return ["opportunity_id", "lead_id", "stage", "entered_at"]
 
 
@@ -32,6 +34,8 @@ def superseded_rows(frame: pl.DataFrame, entity: Entity) -> pl.DataFrame:
     key = dedupe_key(entity)
     if entity.id_field is not None:
         has_key = pl.col(entity.id_field).is_not_null()
+    elif entity.unique_key:
+        has_key = pl.all_horizontal(pl.col(f).is_not_null() for f in entity.unique_key)
     else:
         has_key = pl.col("stage").is_not_null() & pl.col("entered_at").is_not_null()
     order = ["updated_at", "_line"] if "updated_at" in frame.columns else ["_line"]

@@ -1,7 +1,8 @@
 """CRM connectors: the registry of `format` names, preset merging, and API extraction.
 
 A file format with a preset (`salesforce`, `hubspot`, `pipedrive`) reads CSV like `csv` and
-brings the CRM's column names, stage labels and probability scale; an API format
+brings the CRM's column names, stage labels and probability scale (`ecb`: the European Central
+Bank's reference rates, reshaped into one row per day and currency); an API format
 (`salesforce_api`, `hubspot_api`, `pipedrive_api`) pulls over HTTP and brings the same preset.
 """
 
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from funnel.connectors import hubspot, pipedrive, salesforce
+from funnel.connectors import ecb, hubspot, pipedrive, salesforce
 from funnel.connectors.base import Connector, Preset, ProbabilityScale, text_frame
 from funnel.connectors.columns import find_column
 from funnel.connectors.http import ApiClient, ConnectorAuthError, ConnectorError
@@ -51,6 +52,7 @@ FORMATS: dict[str, Connector] = {
         hubspot.API,
         pipedrive.EXPORT,
         pipedrive.API,
+        ecb.EXPORT,
     )
 }
 
@@ -129,6 +131,12 @@ def merge_preset(
         outcome,
         missing,
     )
+
+
+def reshape_of(source: SourceConfig) -> Callable[[pl.DataFrame], pl.DataFrame] | None:
+    """The preset's reshape of a file source's rows (Preset.reshape), if it has one."""
+    preset = FORMATS[source.format].presets.get(source.entity)
+    return preset.reshape if preset is not None else None
 
 
 def effective_mapping(source: SourceConfig, header: list[str]) -> EffectiveMapping:

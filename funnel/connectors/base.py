@@ -42,6 +42,10 @@ class Preset:
     #: The encoding of the CRM's export files that are not UTF-8, and what it is (the run log
     #: names it): e.g. Salesforce's Data Export writes Windows-1252 by default.
     encoding: tuple[str, str] | None = None
+    #: A layout whose lines are not one record each (the ECB's rates: a column per currency):
+    #: the file's rows as text, with `_file` and `_line`, to one row per record, before the rows
+    #: are numbered and counted as read (a line may give several rows; they keep its `_line`).
+    reshape: Callable[[pl.DataFrame], pl.DataFrame] | None = None
 
 
 @dataclass(frozen=True)

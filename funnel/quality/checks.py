@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 
 from funnel.quality.ranges import Limits, range_checks
-from funnel.schema import STAGES, Entity
+from funnel.schema import ENTITIES, STAGES, Entity
 
 #: Python's `\s` spelled out: every character `str.isspace()` accepts, as literal characters.
 #: pandas runs a pattern with `\s` through Python's `re` one value at a time (RE2's `\s` is
@@ -23,7 +23,8 @@ WHITESPACE = (
 #: name@domain.tld: r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$" with `\s` as WHITESPACE.
 EMAIL_REGEX = f"^[^@{WHITESPACE}]+@[^@{WHITESPACE}]+\\.[A-Za-z]{{2,}}$"
 PHONE_REGEX = r"^\+?\d{7,15}$"
-#: Timestamps that say when something happened, so cannot lie after the as-of day.
+#: Timestamps (and the date of a rate) that say when something happened, so cannot lie after
+#: the as-of day.
 EVENT_FIELDS = (
     "created_at",
     "closed_at",
@@ -31,14 +32,11 @@ EVENT_FIELDS = (
     "updated_at",
     "entered_at",
     "occurred_at",
+    "rate_date",
 )
-#: The field that says when a row came into being: on a past day, a row born later did not exist.
-BIRTH_FIELDS: dict[str, str] = {
-    "leads": "created_at",
-    "opportunities": "created_at",
-    "stage_history": "entered_at",
-    "activities": "occurred_at",
-}
+#: The field that says when a row came into being: on a past day, a row born later did not exist
+#: (funnel.schema Entity.born).
+BIRTH_FIELDS: dict[str, str] = {e.name: e.born for e in ENTITIES.values() if e.born}
 
 
 #: (later, earlier): an event that cannot come before the record's creation.
@@ -128,6 +126,21 @@ def entity_checks(
                 f"{idf} is unique across all sources of {entity.name}",
             ),
         ]
+    elif entity.unique_key:
+        key = entity.unique_key
+        checks.append(
+            Check(
+                "_".join(key) + "_unique",
+                "error",
+                "ExpectColumnValuesToBeUnique",
+                {"column": UNIQUE_KEY},
+                pl.format(
+                    " and ".join(f"{f} {{}}" for f in key) + " also come from another source",
+                    *(_quoted(f) for f in key),
+                ),
+                f"{', '.join(key)} are unique together across all sources of {entity.name}",
+            )
+        )
     for field in entity.required:
         if field in (entity.id_field, "stage"):
             continue
@@ -200,6 +213,17 @@ def entity_checks(
                     f"{field} is not negative",
                 )
             )
+    for field in entity.positive:
+        checks.append(
+            Check(
+                f"{field}_positive",
+                "error",
+                "ExpectColumnValuesToBeBetween",
+                {"column": field, "min_value": 0, "strict_min": True},
+                pl.format(f"{field} {{}} is not above 0", pl.col(field)),
+                f"{field} is above 0",
+            )
+        )
     if "probability" in entity.fields:
         checks.append(
             Check(
@@ -235,6 +259,7 @@ def entity_checks(
             )
     for field in EVENT_FIELDS:
         if field in entity.fields:
+            shown = "%Y-%m-%d" if entity.fields[field] == "date" else "%Y-%m-%d %H:%M:%S"
             checks.append(
                 Check(
                     f"{field}_not_after_as_of",
@@ -243,7 +268,7 @@ def entity_checks(
                     {"column": field, "max_value": as_of_end},
                     pl.format(
                         f"{field} {{}} is after the as-of day {as_of}",
-                        pl.col(field).dt.to_string("%Y-%m-%d %H:%M:%S"),
+                        pl.col(field).dt.to_string(shown),
                     ),
                     f"{field} is not after the as-of day",
                 )
@@ -260,6 +285,26 @@ def entity_checks(
         if severity != "off":
             out.append(Check(c.name, severity, c.expectation, c.kwargs, c.reason, c.description))
     return out
+
+
+#: The helper column of a unique check over several fields (Entity.unique_key).
+UNIQUE_KEY = "_unique_key"
+
+
+def unique_fields(entity: Entity) -> tuple[str, ...]:
+    """The fields whose value (together) is unique across all sources of the entity."""
+    return (entity.id_field,) if entity.id_field else entity.unique_key
+
+
+def unique_key(entity: Entity) -> pl.Expr:
+    """The value a unique check compares: the id, or the unique key's fields joined (null when
+    any of them is blank: the `<field>_present` checks report those)."""
+    fields = unique_fields(entity)
+    if len(fields) == 1:
+        return pl.col(fields[0])
+    return pl.concat_str([pl.col(f).cast(pl.String) for f in fields], separator="\x1f").alias(
+        UNIQUE_KEY
+    )
 
 
 def with_helper_columns(frame: pl.DataFrame, entity: Entity) -> pl.DataFrame:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import partial
 
 import polars as pl
 
@@ -17,12 +18,16 @@ from funnel.quality.checks import (
     EVENT_FIELDS,
     Check,
     entity_checks,
+    unique_fields,
+    unique_key,
     with_helper_columns,
 )
 from funnel.quality.outcomes import CHECK as OUTCOME_CHECK
 from funnel.quality.outcomes import DEFAULT_SEVERITY as OUTCOME_SEVERITY
 from funnel.quality.outcomes import OutcomeResult, check_outcomes
 from funnel.quality.ranges import Limits
+from funnel.quality.rates import Rates, with_check_columns
+from funnel.quality.rates import checks as conversion_checks
 from funnel.quality.runner import run_suite
 from funnel.schema import ENTITIES
 
@@ -118,7 +123,12 @@ def _check(entity_name: str, rows: pl.DataFrame, checks: list[Check]) -> pl.Data
     return _failure_reasons(run_suite(entity_name, gids, checks).failures, gids, checks)
 
 
-def _reasons(entity_name: str, parts: list[CleanSource], checks: list[Check]) -> pl.DataFrame:
+def _reasons(
+    entity_name: str,
+    parts: list[CleanSource],
+    checks: list[Check],
+    helpers: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+) -> pl.DataFrame:
     """Every failure reason of every row of the entity's sources.
 
     The checks of one row at a time run over a slice of a source's rows at a time, read back
@@ -133,17 +143,27 @@ def _reasons(entity_name: str, parts: list[CleanSource], checks: list[Check]) ->
     for i, p in enumerate(parts):
         for piece in p.stored.slices(VALIDATE_ROWS):
             rows = with_helper_columns(piece.collect(), entity)
+            if helpers is not None:  # columns of checks across entities (rates.with_check_columns)
+                rows = helpers(rows)
             found.append(_check(entity_name, rows.with_columns(_part=pl.lit(i, pl.Int32)), per_row))
             del rows
     if unique:
-        idf = str(unique[0].kwargs["column"])
+        col = str(unique[0].kwargs["column"])
+        fields = [f for f in unique_fields(entity) if f != col]
         ids = pl.concat(
             [
-                p.stored.scan().select(pl.lit(i, pl.Int32).alias("_part"), "_rid", idf).collect()
+                p.stored.scan()
+                .select(
+                    pl.lit(i, pl.Int32).alias("_part"),
+                    "_rid",
+                    *fields,
+                    unique_key(entity).alias(col),
+                )
+                .collect()
                 for i, p in enumerate(parts)
             ]
         )
-        repeated = ids.filter(pl.col(idf).is_not_null() & pl.col(idf).is_duplicated())
+        repeated = ids.filter(pl.col(col).is_not_null() & pl.col(col).is_duplicated())
         found.append(_check(entity_name, repeated, unique))
     rank = {c.name: i for i, c in enumerate(checks)}  # a row's reasons read in check order
     return pl.concat(found).sort(pl.col("check").replace_strict(rank), maintain_order=True)
@@ -274,6 +294,7 @@ def validate_entity(
     as_of: date,
     config: ValidationConfig,
     past_day: bool = False,
+    rates: Rates | None = None,
 ) -> EntityOutcome:
     """Run the entity's great-expectations suite over all its sources at once.
 
@@ -281,12 +302,18 @@ def validate_entity(
     and counted. Superseded duplicates and CSV rows the reader rejected are quarantined too, so
     for every source rows read = rows loaded + rows quarantined. On a past day, rows born after
     the as-of day are quarantined as `deferred`: out of scope for that day, never blocking; later
-    dates of older rows are blanked (see _as_it_was).
+    dates of older rows are blanked (see _as_it_was). With `rates` (opportunities, when
+    [currency] reporting is set), an amount that cannot be converted is quarantined too
+    (funnel.quality.rates).
     """
     entity = ENTITIES[entity_name]
     limits = Limits(config.max_amount, config.date_horizon_days)
     checks = entity_checks(entity, as_of, config.severity, past_day, limits)
-    reasons = _reasons(entity_name, parts, checks)
+    helpers = None
+    if rates is not None:
+        checks += conversion_checks(rates)
+        helpers = partial(with_check_columns, rates=rates, as_of=as_of)
+    reasons = _reasons(entity_name, parts, checks, helpers)
     not_born_yet = (pl.col("severity") == "deferred") & (
         pl.col("check") == f"{BIRTH_FIELDS[entity_name]}_not_after_as_of"
     )
@@ -304,7 +331,7 @@ def validate_entity(
     for i, p in enumerate(parts):
         errs = errors.filter(pl.col("_part") == i)
         mine_reasons = reasons.filter(pl.col("_part") == i)
-        quarantine = _quarantine(p, errs, entity.id_field)
+        quarantine = _quarantine(p, errs, entity.id_field or " and ".join(entity.unique_key))
         rejected = errs.get_column("_rid")
         # an incremental run: the carried rows of the export stay loaded as they were
         rows_loaded = p.stored.height - rejected.len() + p.extract.carried

@@ -82,8 +82,20 @@ class Context:
     #: Where analysts open the published warehouse (for ready-to-paste queries).
     warehouse_path: Path
     tables: frozenset[str]
-    #: The one currency of every amount, or None when the warehouse mixes or lacks them.
+    #: The currency of every amount the report shows (the money tables are read in it: see
+    #: `in_currency`): the reporting or only currency; several (no [currency] reporting): the
+    #: one with the most opportunities. None: the opportunities name no currency.
     currency: str | None = None
+    #: Every currency of the money tables (more than one: figures per currency, not converted).
+    currencies: tuple[str | None, ...] = ()
+
+    #: The filter of a money table's rows on `currency` (one parameter: ctx.currency).
+    in_currency = "currency is not distinct from ?"
+
+    @property
+    def per_currency(self) -> bool:
+        """The money tables hold several currencies (no [currency] reporting)."""
+        return len(self.currencies) > 1
 
     def has(self, *tables: str) -> bool:
         return all(t in self.tables for t in tables)

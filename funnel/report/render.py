@@ -102,13 +102,37 @@ def _tables(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
     return frozenset(r[0] for r in rows)
 
 
-def _currency(con: duckdb.DuckDBPyConnection, tables: frozenset[str]) -> str | None:
-    if "opportunities" not in tables:
-        return None
+def _currencies(con: duckdb.DuckDBPyConnection) -> list[str | None]:
+    """The currencies of the money tables (funnel_metrics_daily.currency), the one with the
+    most opportunities (closed or open on the warehouse's day) first."""
     rows = con.execute(
-        "select distinct currency from opportunities where currency is not null"
+        """
+        select currency from funnel_metrics_daily
+        where day = (select max(day) from funnel_metrics_daily) and trailing_window = 'all'
+        group by currency order by sum(won + lost + open_count) desc, currency nulls last
+        """
     ).fetchall()
-    return rows[0][0] if len(rows) == 1 else None
+    return [r[0] for r in rows]
+
+
+def _amounts(ctx: Context) -> str:
+    """What the page says about its amounts' currency."""
+    if ctx.per_currency:
+        others = ", ".join(c or "no currency" for c in ctx.currencies if c != ctx.currency)
+        return (
+            f"amounts per currency, never converted or added up (no [currency] reporting): the"
+            f" figures are those of the opportunities in {ctx.currency or 'no currency'};"
+            f" {others} are in the tables' rows of their currency"
+        )
+    if ctx.currency is None:
+        return "amounts as recorded (the sources name no currency)"
+    converted = (
+        "opportunities" in ctx.tables
+        and ctx.con.execute(
+            "select bool_or(reporting_currency is not null) from opportunities"
+        ).fetchall()[0][0]
+    )
+    return f"amounts in {ctx.currency}" + (" (converted at exchange_rates)" if converted else "")
 
 
 def warehouse_day(con: duckdb.DuckDBPyConnection) -> date:
@@ -138,22 +162,20 @@ def render(warehouse: Path, as_of: date | None = None, shown_path: Path | None =
         if not first <= day <= last:
             raise ConfigError(f"--as-of {day}: the warehouse {warehouse} has days {first}..{last}")
         tables = _tables(con)
+        currencies = _currencies(con)
         ctx = Context(
             con=con,
             as_of=day,
             warehouse_day=last,
             warehouse_path=shown_path or warehouse,
             tables=tables,
-            currency=_currency(con, tables),
+            currency=currencies[0] if currencies else None,
+            currencies=tuple(currencies),
         )
         sections = build_sections(ctx)
         warnings = banners(ctx)
+        amounts = _amounts(ctx)
     bundle, versions = _bundle()
-    amounts = (
-        f"amounts in {ctx.currency}"
-        if ctx.currency
-        else "amounts as recorded (no single currency; they are summed unconverted)"
-    )
     subtitle = f"warehouse {ctx.warehouse_path} (its as-of day {last}) · {amounts}"
     footer = f"generated {datetime.now():%Y-%m-%d %H:%M} by funnel report from the published tables"
     return _template().render(

@@ -42,11 +42,11 @@ def headline(ctx: Context) -> Section | None:
     if not ctx.has("funnel_metrics_daily"):
         return None
     rows = ctx.rows(
-        """
-        select * from funnel_metrics_daily where day = ?
+        f"""
+        select * from funnel_metrics_daily where day = ? and {ctx.in_currency}
         order by list_position(['30d', '90d', '365d', 'all'], trailing_window)
         """,
-        [ctx.as_of],
+        [ctx.as_of, ctx.currency],
     )
     if not rows:
         return None
@@ -109,7 +109,22 @@ def headline(ctx: Context) -> Section | None:
         " time up to it.",
         kpis=kpis,
         figures=[Figure("Metrics by window", table)],
+        notes=_per_currency_note(ctx),
     )
+
+
+def _per_currency_note(ctx: Context) -> list[str]:
+    """Without [currency] reporting and deals in several currencies: which ones are shown."""
+    if not ctx.per_currency:
+        return []
+    shown = ctx.currency or "no currency"
+    others = ", ".join(c or "no currency" for c in ctx.currencies if c != ctx.currency)
+    return [
+        f"The opportunities are in several currencies and no [currency] reporting is set, so"
+        f" amounts are never converted or added up: every figure of this report (counts too)"
+        f" is that of the opportunities in {shown}; those in {others} are on their own rows of"
+        f" each table (column currency). Set [currency] reporting to see them all together."
+    ]
 
 
 # -- funnel by stage -------------------------------------------------------------------------
@@ -141,8 +156,8 @@ def funnel(ctx: Context) -> Section | None:
         amounts = dict(
             ctx.con.execute(
                 "select stage, sum(open_amount) from pipeline_forecast"
-                " where day = ? group by stage",
-                [ctx.as_of],
+                f" where day = ? and {ctx.in_currency} group by stage",
+                [ctx.as_of, ctx.currency],
             ).fetchall()
         )
     conversion: dict[str, tuple[int, int, float | None]] = {}
@@ -288,26 +303,27 @@ def trends(ctx: Context) -> Section | None:
     # the as-of day): sampled rows, never re-aggregated
     step = 1 if span <= 750 else 7
     rows = ctx.rows(
-        """
+        f"""
         select day, trailing_window, win_rate, avg_deal_size, avg_cycle_days, sales_velocity
         from funnel_metrics_daily
         where day <= ? and trailing_window in ('30d', '90d', '365d')
-          and date_diff('day', day, ?::date) % ? = 0
+          and date_diff('day', day, ?::date) % ? = 0 and {ctx.in_currency}
         order by day, trailing_window
         """,
-        [ctx.as_of, ctx.as_of, step],
+        [ctx.as_of, ctx.as_of, step, ctx.currency],
     )
     if not rows:
         return None
     month_ends = ctx.rows(
-        """
+        f"""
         select day, trailing_window, win_rate, avg_deal_size, avg_cycle_days, sales_velocity
         from funnel_metrics_daily
         where day <= ? and trailing_window in ('30d', '90d', '365d')
           and (day = last_day(day) or day = ?) and day > ?::date - interval 1 year
+          and {ctx.in_currency}
         order by day desc, trailing_window
         """,
-        [ctx.as_of, ctx.as_of, ctx.as_of],
+        [ctx.as_of, ctx.as_of, ctx.as_of, ctx.currency],
     )
     cur = ctx.currency
     formatters = {
@@ -356,8 +372,9 @@ def forecast(ctx: Context) -> Section | None:
     if not ctx.has("pipeline_forecast"):
         return None
     rows = ctx.rows(
-        "select * from pipeline_forecast where day = ? order by close_month nulls first, stage",
-        [ctx.as_of],
+        f"select * from pipeline_forecast where day = ? and {ctx.in_currency}"
+        " order by close_month nulls first, stage",
+        [ctx.as_of, ctx.currency],
     )
     if not rows:
         return Section(
@@ -392,13 +409,13 @@ def forecast(ctx: Context) -> Section | None:
         else None
     )
     totals = ctx.rows(
-        """
+        f"""
         select close_month, sum(open_count) as open_count, sum(open_amount) as open_amount,
                sum(weighted_amount) as weighted_amount, bool_or(is_overdue) as is_overdue
-        from pipeline_forecast where day = ?
+        from pipeline_forecast where day = ? and {ctx.in_currency}
         group by close_month order by close_month nulls first
         """,
-        [ctx.as_of],
+        [ctx.as_of, ctx.currency],
     )
     cur = ctx.currency
     table = Table(
@@ -448,11 +465,11 @@ def _forecast_lookback(ctx: Context) -> Figure | None:
     if not ctx.has("forecast_lookback"):
         return None
     rows = ctx.rows(
-        """
+        f"""
         select * from forecast_lookback
-        where close_month <= ? order by close_month desc limit 12
+        where close_month <= ? and {ctx.in_currency} order by close_month desc limit 12
         """,
-        [ctx.as_of],
+        [ctx.as_of, ctx.currency],
     )
     if not rows:
         return None
@@ -793,12 +810,12 @@ def owners(ctx: Context) -> Section | None:
     if not ctx.has("owner_metrics_daily"):
         return None
     rows = ctx.rows(
-        """
+        f"""
         select * from owner_metrics_daily
-        where day = ? and trailing_window = ? and won + lost > 0
+        where day = ? and trailing_window = ? and won + lost > 0 and {ctx.in_currency}
         order by won_amount desc nulls last, win_rate desc nulls last, owner
         """,
-        [ctx.as_of, RANK_WINDOW],
+        [ctx.as_of, RANK_WINDOW, ctx.currency],
     )
     if not rows:
         return None
@@ -912,7 +929,6 @@ def qualification(ctx: Context) -> Section | None:
         order=[r["status"] for r in rows],
         label="label",
     )
-    cur = ctx.currency
     table = Table(
         ["status", "leads", "share", "avg score", "converted", "won", "won amount", "lift"],
         [
@@ -923,7 +939,11 @@ def qualification(ctx: Context) -> Section | None:
                 fmt.NONE if r["avg_score"] is None else f"{r['avg_score']:,.1f}",
                 fmt.percent(r["converted_share"]),
                 fmt.percent(r["won_share"]),
-                fmt.money(r["won_amount"], cur, 0),
+                # its own currency: without [currency] reporting a status's won amounts in
+                # several currencies have no sum
+                "several currencies"
+                if r["won_amount"] is None
+                else fmt.money(r["won_amount"], r["currency"], 0),
                 fmt.NONE if r["won_share_lift"] is None else f"{r['won_share_lift']:,.2f} ×",
             ]
             for r in rows

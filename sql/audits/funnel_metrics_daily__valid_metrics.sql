@@ -1,13 +1,15 @@
--- audit: funnel_metrics_daily has the four windows on every day once, rates in 0..1, no negative
--- counts, and the open pipeline equal in every window of a day (offending: the days that break it).
+-- audit: funnel_metrics_daily has the four windows on every day once per currency, rates in
+-- 0..1, no negative counts, and the open pipeline equal in every window of a day (offending: the
+-- days and currencies that break it).
 select
     day,
+    currency,
     count(*) as windows,
     min(win_rate) as min_win_rate,
     max(win_rate) as max_win_rate
 
 from funnel_metrics_daily
-group by day
+group by day, currency
 having
     count(*) <> 4
     or count(distinct trailing_window) <> 4

@@ -1,5 +1,6 @@
--- audit: owner_metrics_daily is unique on (day, trailing_window, owner), its rates are in 0..1, and its
--- additive columns sum to funnel_metrics_daily (offending: the days and windows that break it).
+-- audit: owner_metrics_daily is unique on (day, trailing_window, owner, currency), its rates are
+-- in 0..1, and its additive columns sum to funnel_metrics_daily in each currency (offending: the
+-- days, windows and currencies that break it).
 with
 
 per_day as (
@@ -7,6 +8,7 @@ per_day as (
     select
         day,
         trailing_window,
+        currency,
         count(*) as owner_rows,
         count(distinct owner) as owners,
         sum(won) as won,
@@ -19,7 +21,7 @@ per_day as (
         bool_or(owner is null) as has_null_owner
 
     from owner_metrics_daily
-    group by day, trailing_window
+    group by day, trailing_window, currency
 
 )
 
@@ -30,7 +32,10 @@ select
 
 from per_day
 inner join funnel_metrics_daily as totals
-    on per_day.day = totals.day and per_day.trailing_window = totals.trailing_window
+    on
+        per_day.day = totals.day
+        and per_day.trailing_window = totals.trailing_window
+        and per_day.currency is not distinct from totals.currency
 where
     per_day.owner_rows <> per_day.owners
     or per_day.has_null_owner

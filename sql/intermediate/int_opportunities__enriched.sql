@@ -1,7 +1,7 @@
 -- int_opportunities__enriched: each opportunity with its state flags, cycle and effective
 -- probability (no link to its lead; see int_opportunities__linked).
 -- grain: opportunity_id
--- inputs: stg_opportunities, int_stages__ranked, int_snapshots__opportunity_dates
+-- inputs: int_opportunities__converted, int_stages__ranked, int_snapshots__opportunity_dates
 -- decisions:
 --   closed_at / closed_date  the source's close date; for a closed opportunity without one, the
 --                      moment the pipeline's own snapshots saw the close (moved into won or lost
@@ -16,12 +16,17 @@
 --                      both dates; NULL when closed before created (inconsistent dates).
 --   effective_probability  the opportunity's own probability, else the stage default, else 0.
 --   owner_key          owner, or '(none)' when NULL (the owner_metrics_daily grain).
+--   amounts            currency, amount_reporting and the money columns: see
+--                      int_opportunities__converted. A deal closed on a day only the snapshots
+--                      saw is converted at the as-of day, as one closed on an unknown day: the
+--                      check that quarantines deals without a rate (funnel.quality.rates) runs
+--                      before the snapshots are read, so the SQL never needs a rate it lacks.
 
 with
 
 source_opportunities as (
 
-    select * from stg_opportunities
+    select * from int_opportunities__converted
 
 ),
 
@@ -88,6 +93,13 @@ enriched as (
         -- amounts
         opportunities.amount,
         opportunities.currency,
+        opportunities.reporting_currency,
+        opportunities.converted_on,
+        opportunities.exchange_rate,
+        opportunities.exchange_rate_date,
+        opportunities.amount_reporting,
+        opportunities.money_currency,
+        opportunities.money_amount,
 
         -- dates
         opportunities.created_at,

@@ -1,8 +1,16 @@
 -- int_pipeline_metrics__windowed: the won/lost, deal-size, cycle and open-pipeline metrics for
--- every day of the spine and every window, for all owners together and for each owner.
--- grain: (is_total, owner_key, day, window_name); owner_key is '' on the is_total rows
--- inputs: int_day_spine, int_opportunities__enriched, stg_stage_history, int_stages__ranked, int_windows
+-- every day of the spine and every window, for all owners together and for each owner, per
+-- currency.
+-- grain: (is_total, owner_key, currency_key, day, window_name); owner_key is '' on the is_total
+--   rows; currency_key is the money currency of the opportunities ('' for none)
+-- inputs: int_day_spine, int_opportunities__enriched, stg_stage_history, int_stages__ranked,
+--   int_windows, stg_currency_config
 -- decisions:
+--   Currency: every metric is computed over the opportunities of one money currency (the
+--   reporting currency with [currency] reporting, then all of them are one; else each deal's own
+--   currency), and amounts are their money_amount (amount_reporting with [currency]
+--   reporting, else amount), so no sum spans two currencies. Without opportunities the series
+--   of all owners has one currency: the reporting one, else none.
 --   Windows: '30d', '90d', '365d' = the trailing N days ending on day inclusive; 'all' = every
 --   day up to and including day. Per-day sums are rolled with range frames (no day x record join).
 --   won / lost: opportunities won (won or post_sale) / lost whose closed date is in the window
@@ -96,10 +104,11 @@ valued as (
 
     select
         opportunities.owner_key,
+        coalesce(opportunities.money_currency, '') as currency_key,
         opportunities.is_open,
         opportunities.is_won,
         opportunities.is_lost,
-        cast(opportunities.amount as decimal(38, 6)) as amount,
+        cast(opportunities.money_amount as decimal(38, 6)) as amount,
         cast(opportunities.cycle_days as bigint) as cycle_days,
         opportunities.closed_date,
         case
@@ -153,6 +162,7 @@ events as (
     select
         is_total,
         owner_key,
+        currency_key,
         closed_date as day,
         case when is_won then 1 else 0 end as won,
         case when is_lost then 1 else 0 end as lost,
@@ -173,6 +183,7 @@ events as (
     select
         is_total,
         owner_key,
+        currency_key,
         open_from as day,
         0,
         0,
@@ -193,6 +204,7 @@ events as (
     select
         is_total,
         owner_key,
+        currency_key,
         open_until as day,
         0,
         0,
@@ -214,6 +226,7 @@ daily as (
     select
         is_total,
         owner_key,
+        currency_key,
         day,
         sum(won) as won,
         sum(lost) as lost,
@@ -226,7 +239,7 @@ daily as (
         sum(weighted_delta) as weighted_delta
 
     from events
-    group by is_total, owner_key, day
+    group by is_total, owner_key, currency_key, day
 
 ),
 
@@ -235,6 +248,7 @@ undated_closes as (
     select
         is_total,
         owner_key,
+        currency_key,
         count(*) filter (where is_won) as won,
         count(*) filter (where is_lost) as lost,
         sum(amount) filter (where is_won) as won_amount,
@@ -242,7 +256,19 @@ undated_closes as (
 
     from series_valued
     where not is_open and closed_date is null
-    group by is_total, owner_key
+    group by is_total, owner_key, currency_key
+
+),
+
+currencies as (
+
+    select distinct coalesce(money_currency, '') as currency_key from opportunities
+
+    union all
+
+    select coalesce(reporting_currency, '') as currency_key
+    from stg_currency_config
+    where not exists (select 1 from opportunities)
 
 ),
 
@@ -250,13 +276,17 @@ series as (
 
     select
         true as is_total,
-        '' as owner_key
+        '' as owner_key,
+        currency_key
+
+    from currencies
 
     union all
 
     select distinct
         false as is_total,
-        owner_key
+        owner_key,
+        coalesce(money_currency, '') as currency_key
 
     from opportunities
 
@@ -267,6 +297,7 @@ filled as (
     select
         series.is_total,
         series.owner_key,
+        series.currency_key,
         spine.day,
         -- DOUBLE rolls faster than HUGEINT / DECIMAL(38); counts stay exact, money is rounded
         cast(coalesce(daily.won, 0) as double) as won,
@@ -286,9 +317,10 @@ filled as (
         on
             series.is_total = daily.is_total
             and series.owner_key = daily.owner_key
+            and series.currency_key = daily.currency_key
             and spine.day = daily.day
     window running as (
-        partition by series.is_total, series.owner_key
+        partition by series.is_total, series.owner_key, series.currency_key
         order by spine.day
         rows between unbounded preceding and current row
     )
@@ -300,6 +332,7 @@ windowed as (
     select
         filled.is_total,
         filled.owner_key,
+        filled.currency_key,
         filled.day,
         windows.window_name,
         sum(filled.won) over in_window as won,
@@ -317,7 +350,7 @@ windowed as (
     cross join windows
     cross join bounds
     window in_window as (
-        partition by filled.is_total, filled.owner_key, windows.window_name
+        partition by filled.is_total, filled.owner_key, filled.currency_key, windows.window_name
         order by filled.day
         range between interval (
             coalesce(windows.window_days - 1, date_diff('day', bounds.first_day, filled.day))
@@ -332,10 +365,11 @@ won_cycles as (
     select
         is_total,
         owner_key,
+        currency_key,
         closed_date as day,
         cast(cycle_days as double) as cycle_days,
         row_number() over (
-            partition by is_total, owner_key, closed_date order by cycle_days
+            partition by is_total, owner_key, currency_key, closed_date order by cycle_days
         ) = 1 as is_reader
 
     from series_valued
@@ -357,6 +391,7 @@ median_rows as (
         on
             windowed.is_total = won_cycles.is_total
             and windowed.owner_key = won_cycles.owner_key
+            and windowed.currency_key = won_cycles.currency_key
             and windowed.day = won_cycles.day
     left join (
         values (cast(-1e15 as double), true), (cast(1e15 as double), false)
@@ -371,7 +406,11 @@ medians as (
         select
             median_rows.*,
             median(median_rows.cycle_days) over (
-                partition by median_rows.is_total, median_rows.owner_key, median_rows.window_name
+                partition by
+                    median_rows.is_total,
+                    median_rows.owner_key,
+                    median_rows.currency_key,
+                    median_rows.window_name
                 order by median_rows.day
                 range between interval (
                     coalesce(
@@ -395,6 +434,7 @@ combined as (
     select
         medians.is_total,
         medians.owner_key,
+        medians.currency_key,
         medians.day,
         medians.window_name,
         medians.won + coalesce(undated_closes.won, 0) as won,
@@ -417,6 +457,7 @@ combined as (
         on
             medians.is_total = undated_closes.is_total
             and medians.owner_key = undated_closes.owner_key
+            and medians.currency_key = undated_closes.currency_key
             and medians.window_name = 'all'
             and medians.day = bounds.as_of_day
 
@@ -427,6 +468,7 @@ final as (
     select
         is_total,
         owner_key,
+        currency_key,
         day,
         window_name,
         cast(won as bigint) as won,

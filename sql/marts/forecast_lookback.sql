@@ -1,10 +1,11 @@
 -- forecast_lookback: the weighted pipeline each month started with, each opportunity judged as it
 -- stood on that day, against what that month won.
--- grain: close_month, every month from the first month with an opportunity created or closed or
---   a snapshot taken to the as-of month (the as-of month is counted up to the as-of day:
---   is_complete false)
+-- grain: (close_month, currency)
+-- months: every month from the first month with an opportunity created or closed or a snapshot
+--   taken to the as-of month (the as-of month is counted up to the as-of day: is_complete
+--   false), for every money currency of the opportunities
 -- inputs: int_opportunities__enriched, int_stages__ranked, stg_state_snapshots,
---   stg_stage_history, stage_transitions
+--   stg_stage_history, stage_transitions, stg_currency_config
 -- decisions:
 --   The pipeline of month M is taken at its first day (forecast_day): the opportunities open at
 --   the start of that day whose expected close date, as it stood then, is in M. Amount,
@@ -42,6 +43,12 @@
 --   forecast but counts as not won.
 --   won_to_weighted_ratio = won_amount / weighted_amount (NULL when nothing was weighted):
 --   above 1 the month beat its forecast.
+--   currency: amounts are in the opportunity's money_currency (int_opportunities__converted):
+--   the reporting currency with [currency] reporting, else its own; one row per currency, never
+--   summed across. An amount from a snapshot or the stage history is in the deal's own currency
+--   and is converted with the deal's own exchange rate (at its close date, or the as-of day
+--   while open); a deal no longer loaded keeps its snapshot amount in the reporting currency's
+--   rows when one is set (amount 0: its currency is unknown), else in a row of currency NULL.
 -- implementation: each snapshot row covers the days from its own to the next row's, and an
 --   opportunity can sit only in the pipeline of its expected close month, so each row is tested
 --   against one month, never joined to every month (no opportunity x month product).
@@ -56,9 +63,23 @@ as_of as (
 
 ),
 
+settings as (
+
+    select * from stg_currency_config
+
+),
+
 opportunities as (
 
-    select * from int_opportunities__enriched
+    select
+        int_opportunities__enriched.*,
+        -- turns an amount in the deal's own currency into its money currency
+        case
+            when int_opportunities__enriched.reporting_currency is null then 1.0
+            else int_opportunities__enriched.exchange_rate
+        end as money_factor
+
+    from int_opportunities__enriched
 
 ),
 
@@ -114,12 +135,16 @@ snapshot_pipeline as (
     select
         snapshot_rows.opportunity_id,
         snapshot_rows.close_month,
+        coalesce(opportunities.money_currency, settings.reporting_currency) as currency,
         'snapshot' as basis,
-        coalesce(snapshot_rows.amount, 0) as amount,
+        coalesce(snapshot_rows.amount * opportunities.money_factor, 0) as amount,
         coalesce(snapshot_rows.probability, stages.default_probability) as probability
 
     from snapshot_rows
     cross join as_of
+    cross join settings
+    left join opportunities
+        on snapshot_rows.opportunity_id = opportunities.opportunity_id
     left join stages
         on snapshot_rows.stage = stages.stage
     where
@@ -153,7 +178,9 @@ fallback_candidates as (
         opportunities.stage,
         opportunities.is_open,
         opportunities.probability as own_probability,
-        coalesce(opportunities.amount, 0) as amount,
+        opportunities.money_currency as currency,
+        opportunities.money_factor,
+        coalesce(opportunities.money_amount, 0) as amount,
         cast(date_trunc('month', opportunities.expected_close_date) as date) as close_month
 
     from opportunities
@@ -225,7 +252,7 @@ fallback_staged as (
         ) as stage_then,
         case
             when history_then.stage_then is not null
-                then coalesce(history_then.amount_then, candidates.amount)
+                then coalesce(history_then.amount_then * candidates.money_factor, candidates.amount)
             else candidates.amount
         end as amount_then
 
@@ -242,6 +269,7 @@ fallback_pipeline as (
     select
         fallback_staged.opportunity_id,
         fallback_staged.close_month,
+        fallback_staged.currency,
         fallback_staged.basis,
         fallback_staged.amount_then as amount,
         case
@@ -270,6 +298,7 @@ weighted as (
 
     select
         pipeline.close_month,
+        pipeline.currency,
         pipeline.basis,
         pipeline.amount,
         pipeline.probability,
@@ -279,7 +308,7 @@ weighted as (
             and opportunities.closed_date < pipeline.close_month + interval 1 month,
             false
         ) as is_won_in_month,
-        coalesce(opportunities.amount, 0) as actual_amount
+        coalesce(opportunities.money_amount, 0) as actual_amount
 
     from pipeline
     left join opportunities
@@ -303,7 +332,7 @@ forecast as (
         count(*) filter (where basis = 'current') as open_from_current
 
     from weighted
-    group by close_month
+    group by close_month, currency
 
 ),
 
@@ -311,8 +340,9 @@ won as (
 
     select
         cast(date_trunc('month', closed_date) as date) as close_month,
+        money_currency as currency,
         count(*) as won_count,
-        sum(coalesce(amount, 0)) as won_amount
+        sum(coalesce(money_amount, 0)) as won_amount
 
     from opportunities
     where is_won and closed_date is not null
@@ -355,6 +385,18 @@ bounds as (
 
 ),
 
+currencies as (
+
+    -- every money currency with a figure, and the reporting currency of an empty warehouse
+    select money_currency as currency from opportunities
+    union
+    select currency from pipeline
+    union
+    select reporting_currency as currency from settings
+    where not exists (select 1 from opportunities)
+
+),
+
 months as (
 
     select
@@ -372,6 +414,7 @@ final as (
 
     select
         months.close_month,
+        currencies.currency,
         months.close_month as forecast_day,
         cast(months.close_month + interval 1 month - interval 1 day as date)
         <= months.as_of_day as is_complete,
@@ -405,12 +448,17 @@ final as (
         / nullif(cast(forecast.weighted_amount as double), 0) as won_to_weighted_ratio
 
     from months
+    cross join currencies
     left join forecast
-        on months.close_month = forecast.close_month
+        on
+            months.close_month = forecast.close_month
+            and currencies.currency is not distinct from forecast.currency
     left join won
-        on months.close_month = won.close_month
+        on
+            months.close_month = won.close_month
+            and currencies.currency is not distinct from won.currency
 
 )
 
 select * from final
-order by close_month
+order by close_month, currency

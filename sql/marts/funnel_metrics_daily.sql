@@ -1,5 +1,7 @@
 -- funnel_metrics_daily: the headline sales metrics of every day and window, all owners together.
--- grain: (day, trailing_window)
+-- grain: (day, trailing_window, currency)
+-- currency: the reporting currency with [currency] reporting (one per day and window), else one
+--   row per currency of the opportunities (NULL: deals that name none), never summed across.
 -- inputs: int_pipeline_metrics__windowed (see its header for every definition and decision)
 -- columns: won, lost, win_rate = won / (won + lost) (NULL with no closes), won_amount,
 --   avg_deal_size, avg_cycle_days, median_cycle_days, open_count, open_amount (the same in every
@@ -20,6 +22,7 @@ final as (
         -- grain
         day,
         window_name as trailing_window,
+        nullif(currency_key, '') as currency,
 
         -- closed in the window
         won,
@@ -43,4 +46,4 @@ final as (
 )
 
 select * from final
-order by day, trailing_window
+order by day, trailing_window, currency

@@ -13,6 +13,7 @@
 --   dates (NULL when closed before created).
 --   probability: the record's own, 0..1 or NULL; effective_probability: the record's own, else
 --   the stage's configured default, else 0 (what the weighted pipeline uses).
+--   currency, amount_reporting, exchange_rate: see int_opportunities__converted.
 
 with
 
@@ -63,6 +64,10 @@ final as (
         -- amounts
         opportunities.amount,
         opportunities.currency,
+        opportunities.amount_reporting,
+        opportunities.reporting_currency,
+        opportunities.exchange_rate,
+        opportunities.exchange_rate_date,
 
         -- dates
         opportunities.created_at,

@@ -1,8 +1,10 @@
 -- owner_metrics_daily: funnel_metrics_daily per opportunity owner.
--- grain: (day, trailing_window, owner)
+-- grain: (day, trailing_window, owner, currency)
+-- currency: as in funnel_metrics_daily.
 -- inputs: int_pipeline_metrics__windowed (see its header for every definition and decision)
 -- decisions: owner is the opportunity's owner, '(none)' when it has none. Every owner of any
--- loaded opportunity gets a row on every spine day and window (zeros before their first deal).
+-- loaded opportunity gets a row on every spine day and window (zeros before their first deal),
+-- in each currency they have deals in.
 
 with
 
@@ -20,6 +22,7 @@ final as (
         day,
         window_name as trailing_window,
         owner_key as owner,
+        nullif(currency_key, '') as currency,
 
         -- closed in the window
         won,
@@ -43,4 +46,4 @@ final as (
 )
 
 select * from final
-order by day, trailing_window, owner
+order by day, trailing_window, owner, currency

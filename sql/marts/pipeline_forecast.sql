@@ -1,6 +1,8 @@
 -- pipeline_forecast: the open pipeline of the as-of day by expected close month and stage.
--- grain: (day, close_month, stage); close_month is NULL for opportunities without an expected
---   close date (one such row per stage)
+-- grain: (day, close_month, stage, currency)
+-- close_month is NULL for opportunities without an expected close date (one such row per stage);
+--   currency is the reporting currency with [currency] reporting, else the opportunities' own (a
+--   row per currency, never summed across).
 -- inputs: int_opportunities__enriched
 -- decisions: day is the as-of day (a snapshot; earlier days live in earlier warehouses).
 --   effective probability of an opportunity: its own probability, else its stage's default from
@@ -9,6 +11,8 @@
 --   own probability (counted in without_probability, so the gap is visible).
 --   probability = average effective probability;
 --   weighted_amount = sum(amount x effective probability); a NULL amount counts as 0.
+--   Amounts are money_amount (int_opportunities__converted): amount_reporting with [currency]
+--   reporting (converted at the as-of day's rate), else the opportunity's own amount.
 --   with_own_probability / with_stage_default / without_probability: how many of open_count
 --   took their probability from the record, from the stage default, or had none (weighted 0).
 --   is_overdue: the close month is before the as-of month.
@@ -28,10 +32,11 @@ final as (
         cast(getvariable('as_of') as date) as day,
         cast(date_trunc('month', expected_close_date) as date) as close_month,
         stage,
+        money_currency as currency,
         count(*) as open_count,
-        coalesce(sum(amount), 0) as open_amount,
+        coalesce(sum(money_amount), 0) as open_amount,
         avg(effective_probability) as probability,
-        coalesce(sum(amount * effective_probability), 0) as weighted_amount,
+        coalesce(sum(money_amount * effective_probability), 0) as weighted_amount,
         count(*) filter (where probability is not null) as with_own_probability,
         count(*) filter (
             where probability is null and stage_default_probability is not null
@@ -48,4 +53,4 @@ final as (
 )
 
 select * from final
-order by close_month nulls last, stage
+order by close_month nulls last, stage, currency

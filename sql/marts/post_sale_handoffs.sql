@@ -22,6 +22,8 @@ won as (
         record_id,
         owner,
         amount,
+        currency,
+        amount_reporting,
         stage,
         closed_at
 
@@ -95,6 +97,8 @@ final as (
         -- descriptors
         dated.owner,
         dated.amount,
+        dated.currency,
+        dated.amount_reporting,
         dated.stage,
         dated.stage = 'post_sale' as is_in_post_sale,
 

@@ -35,10 +35,17 @@ def test_the_changes_only_config_marks_every_source_and_finds_the_copied_state(
     changes = load_config(
         write_config(tmp_path / "changes", copied, tmp_path / "c.toml", "2GB", changes_only=True)
     )
-    assert [s.changes_only for s in changes.sources] == [True] * 4
+    # every CRM source; the exchange rates are read whole every run
+    assert [s.changes_only for s in changes.sources] == [True] * 4 + [False]
     assert [s.path for s in changes.sources] == [
         str(tmp_path / "changes" / f)
-        for f in ("leads.csv", "opportunities.csv", "stage_history.csv", "activities.csv")
+        for f in (
+            "leads.csv",
+            "opportunities.csv",
+            "stage_history.csv",
+            "activities.csv",
+            "eurofxref-hist.csv",
+        )
     ]
     assert changes.warehouse.memory_limit == "2GB"
     assert changes.warehouse_path == tmp_path / "changes-wh" / "funnel.duckdb"

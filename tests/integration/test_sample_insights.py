@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import SAMPLE_AS_OF
+from tests.conftest import REPO, SAMPLE_AS_OF
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -100,3 +100,71 @@ def test_stage_durations_and_bottlenecks_on_the_sample(
     assert one(
         warehouse, "select max(week), bool_and(is_complete) from stage_bottlenecks_weekly"
     ) == (date(2026, 10, 26), False)
+
+
+#: Every published table with a money figure (and its currency column).
+MONEY_TABLES = (
+    "funnel_metrics_daily",
+    "owner_metrics_daily",
+    "pipeline_forecast",
+    "forecast_lookback",
+    "qualification_outcomes",
+)
+
+
+def _usd_per_unit(currency: str, day: date) -> float:
+    """The sample's USD rate of a currency on `day` or the nearest day before, read from the ECB
+    file itself (units per euro): EUR is the USD quote, GBP the USD quote / the GBP quote."""
+    lines = (REPO / "data" / "sample" / "eurofxref-hist.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    for line in lines[1:]:  # newest first
+        cells = dict(zip(header, line.split(","), strict=True))
+        if date.fromisoformat(cells["Date"]) <= day:
+            usd = float(cells["USD"])
+            return usd if currency == "EUR" else usd / float(cells[currency])
+    raise AssertionError(f"no rate on or before {day}")
+
+
+def test_no_money_figure_of_the_sample_sums_two_currencies(
+    warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    # the sample's deals are in three currencies; every money table is in USD alone
+    deals = dict(
+        warehouse.execute("select currency, count(*) from opportunities group by all").fetchall()
+    )
+    assert set(deals) == {"USD", "EUR", "GBP"} and deals["USD"] > deals["EUR"] + deals["GBP"]
+    for table in MONEY_TABLES:
+        assert warehouse.execute(f"select distinct currency from {table}").fetchall() == [
+            ("USD",)
+        ], table
+    # each EUR or GBP deal at the rate of its close day (open: the as-of day) or the day before,
+    # computed here from the ECB file
+    converted = warehouse.execute(
+        """
+        select opportunity_id, currency, amount, amount_reporting, is_open,
+               cast(closed_at as date)
+        from opportunities where currency <> 'USD' and amount > 0
+        """
+    ).fetchall()
+    assert len(converted) > 50
+    for opp_id, currency, amount, reporting, is_open, closed in converted:
+        day = AS_OF if is_open or closed is None else closed
+        expected = amount * _usd_per_unit(currency, day)
+        assert reporting == pytest.approx(expected, rel=1e-9), opp_id
+        assert abs(reporting - amount) > 0.01, opp_id  # converted, not taken as dollars
+    # the headline sums the converted amounts, not the deals' own
+    won_amount, open_amount = one(
+        warehouse,
+        f"""select won_amount, open_amount from funnel_metrics_daily
+            where trailing_window = 'all' and day = date '{AS_OF}'""",
+    )
+    converted_won, own_won, converted_open = one(
+        warehouse,
+        """select sum(amount_reporting) filter (where is_won), sum(amount) filter (where is_won),
+                  sum(amount_reporting) filter (where is_open)
+           from opportunities""",
+    )
+    assert won_amount == pytest.approx(converted_won) and open_amount == pytest.approx(
+        converted_open
+    )
+    assert abs(won_amount - own_won) > 1

@@ -89,7 +89,7 @@ METRICS_DDL = """
 create table funnel_metrics_daily (
     day date, trailing_window varchar, won bigint, lost bigint, win_rate double, won_amount double,
     avg_deal_size double, avg_cycle_days double, median_cycle_days double, open_count bigint,
-    open_amount double, weighted_pipeline double, sales_velocity double
+    open_amount double, weighted_pipeline double, sales_velocity double, currency varchar
 )
 """
 
@@ -105,7 +105,7 @@ def metrics_only_warehouse(tmp_path: Path) -> Path:
             """
             insert into funnel_metrics_daily
             select day, w, won, lost, won / (won + lost), won * 1000.5, 1000.5, 30, 28,
-                   12, 48000, 19000.25, 12 * (won / (won + lost)) * 1000.5 / 30
+                   12, 48000, 19000.25, 12 * (won / (won + lost)) * 1000.5 / 30, null
             from (values (date '2026-03-30', 5, 3), (date '2026-03-31', 1234, 766))
                      d(day, won, lost),
                  (values ('30d'), ('90d'), ('365d'), ('all')) w(w)

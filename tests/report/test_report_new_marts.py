@@ -34,15 +34,15 @@ select date '2026-03-01' as close_month, date '2026-03-01' as forecast_day,
        7 as open_from_snapshot, 0 as open_from_stage_history, 0 as open_from_current,
        3 as won_count,
        36270.0 as won_amount, 2 as won_from_pipeline_count, 30000.0 as won_from_pipeline_amount,
-       1.17 as won_to_weighted_ratio;
+       1.17 as won_to_weighted_ratio, null::varchar as currency;
 
 create table qualification_outcomes as
 select * from (values
-    ('qualified', 40, 0.4, 80.5, 30, 12, 5, 120000.0, 0.75, 0.3, 0.4, 2.0),
-    ('nurture', 35, 0.35, 40.0, 10, 3, 2, 30000.0, 0.2857, 0.0857, 0.3, 0.57),
-    ('disqualified', 25, 0.25, 10.0, 0, 0, 0, 0.0, 0.0, 0.0, null, 0.0)
+    ('qualified', 40, 0.4, 80.5, 30, 12, 5, 120000.0, 0.75, 0.3, 0.4, 2.0, null),
+    ('nurture', 35, 0.35, 40.0, 10, 3, 2, 30000.0, 0.2857, 0.0857, 0.3, 0.57, null),
+    ('disqualified', 25, 0.25, 10.0, 0, 0, 0, 0.0, 0.0, 0.0, null, 0.0, null)
 ) t(status, leads, share_of_leads, avg_score, converted, won, in_pipeline, won_amount,
-    converted_share, won_share, won_share_of_converted, won_share_lift);
+    converted_share, won_share, won_share_of_converted, won_share_lift, currency);
 
 create table stage_transitions as
 select * from (values
@@ -53,7 +53,7 @@ select * from (values
 create table pipeline_forecast as
 select date '2026-03-31' as day, date '2026-04-01' as close_month, 'qualification' as stage,
        1 as open_count, 5000.0 as open_amount, 0.25 as probability, 1250.0 as weighted_amount,
-       false as is_overdue;
+       false as is_overdue, null::varchar as currency;
 
 create table activity_outcomes as
 select * from (values

@@ -94,11 +94,13 @@ def rows_of(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[Any, ...]]:
 def test_qualification_outcomes_per_status(con: duckdb.DuckDBPyConnection) -> None:
     assert rows_of(con, "select * from qualification_outcomes") == [
         # status, leads, share_of_leads, avg_score, converted, won, in_pipeline, won_amount,
-        # converted_share, won_share, won_share_of_converted, won_share_lift (won share 1/6)
+        # converted_share, won_share, won_share_of_converted, won_share_lift (won share 1/6),
+        # currency (the deals name none)
         ("qualified", 2, pytest.approx(1 / 3), 100.0, 2, 1, 0, 5000.0, 1.0, 0.5, 0.5,
-         pytest.approx(3.0)),
-        ("nurture", 2, pytest.approx(1 / 3), 50.0, 1, 0, 1, 0.0, 0.5, 0.0, 0.0, 0.0),
-        ("disqualified", 2, pytest.approx(1 / 3), 0.0, 0, 0, 0, 0.0, 0.0, 0.0, None, 0.0),
+         pytest.approx(3.0), None),
+        ("nurture", 2, pytest.approx(1 / 3), 50.0, 1, 0, 1, 0.0, 0.5, 0.0, 0.0, 0.0, None),
+        ("disqualified", 2, pytest.approx(1 / 3), 0.0, 0, 0, 0, 0.0, 0.0, 0.0, None, 0.0,
+         None),
     ]  # fmt: skip
 
 

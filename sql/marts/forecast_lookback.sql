@@ -320,6 +320,7 @@ forecast as (
 
     select
         close_month,
+        currency,
         count(*) as open_count,
         sum(amount) as open_amount,
         sum(amount * coalesce(probability, 0)) as weighted_amount,

@@ -109,7 +109,7 @@ def _newest_tonight(outcome: SourceOutcome, end: datetime) -> dict[str, datetime
     newest = rows.select(
         pl.col(f).filter(pl.col(f) <= end).max().alias(f) for f in fields
     ).collect()
-    return {f: newest.item(0, f) for f in fields}
+    return {f: _as_time(newest.item(0, f)) for f in fields}
 
 
 def _newest_kept(
@@ -133,7 +133,15 @@ def _newest_kept(
     row = con.execute(
         f"select {picked} from {table} where source_system = $source and {where}", params
     ).fetchone()
-    return dict(zip(fields, row or (), strict=False))
+    return {f: _as_time(v) for f, v in zip(fields, row or (), strict=False)}
+
+
+def _as_time(value: date | None) -> datetime | None:
+    """A date-only field (an exchange rate's rate_date) as the start of its day, so every
+    field's newest value compares and prints as a time."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time.min)
 
 
 def judge(

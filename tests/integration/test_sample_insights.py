@@ -168,3 +168,15 @@ def test_no_money_figure_of_the_sample_sums_two_currencies(
         converted_open
     )
     assert abs(won_amount - own_won) > 1
+
+
+def test_exchange_rates_are_judged_fresh_by_their_rate_date(
+    warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    # rate_date is a date, not a time: its newest day is judged from the start of that day
+    ((passed, details),) = warehouse.execute(
+        "select passed, details from dq_results"
+        " where source = 'ecb_rates' and \"check\" = 'freshness'"
+    ).fetchall()
+    assert passed
+    assert details.startswith("newest record 2026-10-30 00:00 (rate_date), 1 days before")

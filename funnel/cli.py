@@ -556,15 +556,31 @@ def docs(
     out_file: Annotated[
         Path, typer.Option("--out", help="The Markdown page to write.", show_default=True)
     ] = Path("docs/data_dictionary.md"),
+    warehouse: Annotated[
+        Path,
+        typer.Option(
+            "--warehouse",
+            help="A built warehouse whose column types the page shows (`make run` writes it).",
+            show_default=True,
+        ),
+    ] = Path("data/warehouse/funnel.duckdb"),
     check: Annotated[
         bool, typer.Option("--check", help="Write nothing; exit 1 when the page is out of date.")
     ] = False,
 ) -> None:
-    """Render the data dictionary page from sql/marts/*.yml (the published tables' descriptions)."""
-    from funnel import dictionary
+    """Render the data dictionary page from sql/marts/*.yml and a built warehouse's types."""
+    from funnel import dictionary, dictionary_page
 
+    if not warehouse.is_file():
+        console.print(
+            f"[red]no warehouse at {escape(str(warehouse))}[/red]: run `make run` first, or"
+            " pass --warehouse (the page shows each column's type as built)"
+        )
+        raise typer.Exit(2)
     try:
-        page = dictionary.render(dictionary.load_all())
+        page = dictionary_page.render(
+            dictionary.load_all(), dictionary_page.column_types(warehouse)
+        )
     except dictionary.DictionaryError as e:
         console.print(f"[red]data dictionary error[/red]: {escape(str(e))}")
         raise typer.Exit(2) from None

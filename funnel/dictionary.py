@@ -188,35 +188,3 @@ def apply_comments(
                 f"comment on column {_ident(table)}.{_ident(column)}"
                 f" is {_literal(doc.columns[column])}"
             )
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
-def render(docs: dict[str, TableDoc]) -> str:
-    """The Markdown page: a contents list, then one section per table (alphabetical)."""
-    names = sorted(docs)
-    lines = [
-        "# Data dictionary",
-        "",
-        "Every table published in the warehouse file, with the meaning of each column. Generated",
-        "from `sql/marts/<table>.yml` by `funnel docs`; do not edit by hand. The same text is in",
-        "the warehouse itself as DuckDB comments:",
-        "`select table_name, column_name, comment from duckdb_columns()`.",
-        "",
-        "Days are calendar days in the warehouse time zone; `trailing_window` is `30d`, `90d`,",
-        "`365d` (the trailing days ending on `day`) or `all` (everything up to and including",
-        "`day`). Shares and rates are in 0..1; amounts are in the currency of the source (not",
-        "converted).",
-        "",
-        *(f"- [{n}](#{n})" for n in names),
-    ]
-    for name in names:
-        doc = docs[name]
-        lines += ["", f"## {name}", "", doc.description, ""]
-        if doc.grain:
-            lines += [f"Grain: {doc.grain}", ""]
-        lines += ["| column | description |", "| --- | --- |"]
-        lines += [f"| `{c}` | {_cell(text)} |" for c, text in doc.columns.items()]
-    return "\n".join(lines) + "\n"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +14,9 @@ import pytest
 from flows.nightly import nightly
 from funnel import dictionary
 from funnel.errors import FunnelError
-from tests.conftest import CONTRACT_TABLES
+from tests.conftest import CONTRACT_TABLES, REPO
+
+PAGE = REPO / "docs" / "data_dictionary.md"
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -66,3 +70,34 @@ def test_a_run_fails_unpublished_when_a_column_lost_its_description(
     with pytest.raises(FunnelError, match=r"stage_order of published table funnel_daily"):
         nightly(config_path=str(project / "funnel.toml"), as_of=AS_OF)
     assert not (project / "data" / "warehouse" / "funnel.duckdb").exists()
+
+
+def test_docs_command_renders_the_committed_page_from_the_sample(
+    tmp_path: Path, sample_project: Path
+) -> None:
+    """The committed page's column types are the sample warehouse's, and --check spots a stale
+    page."""
+    out = tmp_path / "dd.md"
+    warehouse = sample_project.parent / "data" / "warehouse" / "funnel.duckdb"
+
+    def funnel(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "funnel", "docs", "--out", str(out), *args],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
+        )
+
+    assert funnel("--warehouse", str(warehouse), "--check").returncode == 1
+    assert funnel("--warehouse", str(warehouse)).returncode == 0
+    assert out.read_text(encoding="utf-8") == PAGE.read_text(encoding="utf-8")
+    assert funnel("--warehouse", str(warehouse), "--check").returncode == 0
+    out.write_text("stale\n")
+    result = funnel("--warehouse", str(warehouse), "--check")
+    assert result.returncode == 1
+    assert "is out of date: run `funnel docs" in result.stderr
+    missing = funnel("--warehouse", str(tmp_path / "none.duckdb"))
+    assert missing.returncode == 2
+    assert "none.duckdb" in missing.stderr and "make run" in missing.stderr

@@ -32,11 +32,6 @@ UNTESTED: dict[str, str] = {
     "pipeline_forecast": "rewritten on another issue-22 branch",
     "pipeline_runs": "rewritten on another issue-22 branch",
     "stage_transitions": "rewritten on another issue-22 branch",
-    # Added by issue 19's reporting currency, tested through tests/sql/test_currency.py and
-    # tests/integration/test_currency.py; their YAML tests come with the next round.
-    "exchange_rates": "added by issue 19 (currency), tested in tests/sql/test_currency.py",
-    "int_exchange_rates__reporting": "added by issue 19 (currency), tested in test_currency.py",
-    "int_opportunities__converted": "added by issue 19 (currency), tested in test_currency.py",
     # Trivial models (no rule of their own to get wrong) would go here; there are none: even a
     # pass-through mart like dq_quarantine has its sort order, and int_windows its lengths.
 }

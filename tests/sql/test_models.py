@@ -16,30 +16,10 @@ from tests.sql.model_tests import (
 
 TESTS = load_tests()
 
-#: Marts and intermediate models that have no YAML test yet, each with the reason. Keep it short:
-#: a model leaves the list in the commit that gives it a test.
-UNTESTED: dict[str, str] = {
-    # Being rewritten on other branches of issue 22; their YAML tests come after those merge.
-    "int_opportunities__enriched": "rewritten on another issue-22 branch",
-    "int_pipeline_metrics__windowed": "rewritten on another issue-22 branch",
-    "int_snapshots__record_states": "rewritten on another issue-22 branch",
-    "int_stage_entries__sequenced": "rewritten on another issue-22 branch",
-    "forecast_lookback": "rewritten on another issue-22 branch",
-    "funnel_daily": "rewritten on another issue-22 branch",
-    "funnel_metrics_daily": "rewritten on another issue-22 branch",
-    "opportunities": "rewritten on another issue-22 branch",
-    "owner_metrics_daily": "rewritten on another issue-22 branch",
-    "pipeline_forecast": "rewritten on another issue-22 branch",
-    "pipeline_runs": "rewritten on another issue-22 branch",
-    "stage_transitions": "rewritten on another issue-22 branch",
-    # Added by issue 19's reporting currency, tested through tests/sql/test_currency.py and
-    # tests/integration/test_currency.py; their YAML tests come with the next round.
-    "exchange_rates": "added by issue 19 (currency), tested in tests/sql/test_currency.py",
-    "int_exchange_rates__reporting": "added by issue 19 (currency), tested in test_currency.py",
-    "int_opportunities__converted": "added by issue 19 (currency), tested in test_currency.py",
-    # Trivial models (no rule of their own to get wrong) would go here; there are none: even a
-    # pass-through mart like dq_quarantine has its sort order, and int_windows its lengths.
-}
+#: Marts and intermediate models without a YAML test, each with the reason. Every one has a test
+#: now; a trivial model (no rule of its own to get wrong) would go here, and there is none: even a
+#: pass-through mart like dq_quarantine has its sort order, and int_windows its lengths.
+UNTESTED: dict[str, str] = {}
 
 LAYERS_TESTED = ("intermediate", "marts")
 

@@ -216,7 +216,11 @@ def check_source(
         blocking.append(f"required column(s) missing: {', '.join(cleaned.missing_required)}")
     if entity.has_stage:
         lines.append("  " + _stage_line(frame))
-    formats = ", ".join(source.date_formats) or "ISO 8601 (no date_format)"
+    formats = (
+        ", ".join([*source.date_formats, "then ISO 8601"])
+        if source.date_formats
+        else "ISO 8601 (no date_format)"
+    )
     bad_values = failed.filter(pl.col("check") == "values_parse")
     lines.append(f"  dates: read as {formats}")
     numbers = [f.describe() for f in cleaned.number_formats.values() if _has_values(f.counts)]

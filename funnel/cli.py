@@ -335,6 +335,41 @@ def check(
 
 
 @app.command()
+def init(
+    export: Annotated[
+        Path, typer.Option("--from", help="An export file (CSV) whose header starts the config.")
+    ],
+    out_file: Annotated[
+        Path, typer.Option("--out", help="The config file to write.", show_default=True)
+    ] = Path("funnel.toml"),
+) -> None:
+    """Write a starting funnel.toml from an export's header and first rows (every guess is
+    commented); never overwrites a file."""
+    if out_file.exists():
+        console.print(
+            f"config error: {escape(str(out_file))} exists; not overwritten (choose another --out)",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
+    if not export.is_file():
+        console.print(f"config error: --from {escape(str(export))}: no such file", soft_wrap=True)
+        raise typer.Exit(2)
+    from funnel.errors import ConfigError
+    from funnel.failure_report import check_command
+    from funnel.init_config import init_config
+
+    try:
+        text = init_config(export, out_file)
+    except ConfigError as e:
+        console.print(f"config error: {escape(str(e))}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    out_file.write_text(text, encoding="utf-8")
+    out.print(f"wrote {escape(str(out_file))}; check its guesses, then:", soft_wrap=True)
+    out.print(f"  {escape(check_command(out_file))}", soft_wrap=True, highlight=False)
+
+
+@app.command()
 def report(
     config: ConfigOption = Path("funnel.toml"),
     as_of: Annotated[

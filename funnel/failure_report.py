@@ -62,10 +62,10 @@ def quarantined_reasons(state_path: Path, run_id: str) -> list[ReasonGroup]:
         return []
     con = duckdb.connect(str(state_path), read_only=True)
     try:
-        rows = con.execute(
+        rows = con.sql(
             "select source, source_file, source_line, reasons from log_dq_quarantine"
-            " where run_id = ?",
-            [run_id],
+            " where run_id = $run_id",
+            params={"run_id": run_id},
         ).pl()
     finally:
         con.close()
@@ -85,8 +85,8 @@ def data_quality_lines(
     if len(stops) > TOP_STOPS:
         lines.append(f"  ... and {len(stops) - TOP_STOPS} more")
     blocking = {s.split(":", 1)[0] for s in stops}
-    ordered = [g for g in groups if g.source in blocking]
-    ordered += [g for g in groups if g.source not in blocking]
+    # the sources that blocked the run, when the reasons are theirs (else every source's)
+    ordered = [g for g in groups if g.source in blocking] or list(groups)
     if ordered:
         lines.append("top reasons (rows, source: reason, examples at file:line):")
         base = run.config_path.resolve().parent
@@ -118,6 +118,6 @@ def failure_lines(
         return ["data-quality gate failed:", *(f"  {s}" for s in stops_of(error)), UNCHANGED]
     try:
         groups = quarantined_reasons(run.state_path, run.run_id)
-    except duckdb.Error:  # the log is busy or absent: the causes alone still help
+    except Exception:  # the log is busy or unreadable: the causes alone still help
         groups = []
     return data_quality_lines(error, run, groups)

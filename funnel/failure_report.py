@@ -87,13 +87,18 @@ def data_quality_lines(
     blocking = {s.split(":", 1)[0] for s in stops}
     # the sources that blocked the run, when the reasons are theirs (else every source's)
     ordered = [g for g in groups if g.source in blocking] or list(groups)
+    # superseded duplicates are set aside, never counted against max_error_share: last
+    ordered.sort(key=lambda g: ("superseded" in g.kind, -g.rows))
     if ordered:
         lines.append("top reasons (rows, source: reason, examples at file:line):")
         base = run.config_path.resolve().parent
         lines += [f"  {g.describe(base)}" for g in ordered[:TOP_REASONS]]
         if len(ordered) > TOP_REASONS:
             rest = sum(g.rows for g in ordered[TOP_REASONS:])
-            lines.append(f"  ... and {len(ordered) - TOP_REASONS} more kinds ({rest:,} reasons)")
+            more = len(ordered) - TOP_REASONS
+            lines.append(
+                f"  ... and {more} more kind{'s' if more > 1 else ''} of reason ({rest:,} rows)"
+            )
     lines.append(UNCHANGED)
     summary = RunSummary(run.run_id, run.as_of, "failed_dq", [])
     from funnel.config import load_config

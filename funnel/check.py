@@ -150,7 +150,7 @@ def failures(rows: pl.DataFrame, checks: list[Check]) -> pl.DataFrame:
                 pl.lit(c.severity).alias("severity"),
                 c.reason.cast(pl.String).alias("reasons"),
             )
-            .cast(FAILURE_SCHEMA)  # type: ignore[arg-type]
+            .cast(FAILURE_SCHEMA)
         )
     return pl.concat(found)
 

@@ -467,11 +467,8 @@ def _loc(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
 
 def _known_keys() -> set[str]:
     """Every key a config section may hold (the fields of every section's model)."""
-    models = [m for m in _Strict.__subclasses__() if m is not FunnelConfig]
-    return {k for m in (*models, FunnelConfig) for k in m.model_fields} - {
-        "base_dir",
-        "config_path",
-    }
+    models: list[type[BaseModel]] = list(_Strict.__subclasses__())
+    return {k for m in models for k in m.model_fields} - {"base_dir", "config_path"}
 
 
 def _did_you_mean(key: str) -> str:

@@ -10,6 +10,7 @@ need every row and are a run's to make.
 
 from __future__ import annotations
 
+import csv
 import difflib
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,7 +21,7 @@ import polars as pl
 from funnel.config import FunnelConfig, SourceConfig
 from funnel.connectors import effective_mapping, is_api, reshape_of
 from funnel.errors import ConfigError
-from funnel.extract import extract_head, read_header
+from funnel.extract import extract_head, read_header, unique_names
 from funnel.hygiene import clean_source
 from funnel.quality.checks import Check, entity_checks, unique_key, with_helper_columns
 from funnel.quality.ranges import Limits
@@ -31,6 +32,8 @@ from transforms.numbers import MarkCounts
 
 #: Rows read of each file by default: enough to see every column's format and most labels.
 DEFAULT_ROWS = 10_000
+#: Bytes read for a header line.
+HEAD_BYTES = 1 << 16
 #: Kinds of reason listed per source.
 TOP_REASONS = 4
 
@@ -53,7 +56,24 @@ def exit_code_of(reports: list[SourceReport]) -> int:
 
 def file_header(source: SourceConfig, files: list[Path]) -> list[str]:
     """The columns of a source's files, as the run stacks them (every file's, in order)."""
-    return list(dict.fromkeys(c for f in files for c in read_header(f, source)))
+    return list(dict.fromkeys(c for f in files for c in unique_names(_header(f, source))))
+
+
+def _header(path: Path, source: SourceConfig) -> list[str]:
+    """The header row: from the file's first bytes when they are plain UTF-8 (a run checks a
+    large file's columns without reading all of it to detect its encoding), else as the run
+    reads it (funnel.extract.read_header)."""
+    with path.open("rb") as fh:
+        head = fh.read(HEAD_BYTES)
+    line = head.split(b"\n", 1)[0]
+    plain = source.encoding in (None, "utf-8") and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if plain and b"\n" in head:
+        try:
+            text = line.decode("utf-8").removeprefix("\ufeff").rstrip("\r")
+        except UnicodeDecodeError:
+            return read_header(path, source)
+        return [h.strip() for h in next(csv.reader([text], delimiter=source.delimiter), [])]
+    return read_header(path, source)
 
 
 def absent_columns(config: FunnelConfig, source: SourceConfig, files: list[Path]) -> list[str]:

@@ -121,7 +121,8 @@ def read_header(
     return [h.strip() for h in header]
 
 
-def _unique(names: list[str]) -> list[str]:
+def unique_names(names: list[str]) -> list[str]:
+    """The header's names, a repeated one numbered (`Amount`, `Amount_2`) as the run reads it."""
     seen: dict[str, int] = {}
     out = []
     for n in names:
@@ -251,7 +252,7 @@ def _read_files(
     batches: list[pl.DataFrame] = []
     found = [file_encoding(path, source) for path in files]
     for path, encoding in zip(files, found, strict=True):
-        header = _unique(read_header(path, source, encoding))
+        header = unique_names(read_header(path, source, encoding))
         lines, rejected = _stream_csv(
             path, source, header, lambda b: batches.append(_frame(b)), encoding, limit
         )
@@ -301,7 +302,7 @@ def extract_head(config: FunnelConfig, source: SourceConfig, rows: int) -> Extra
 def _stream_files(source: SourceConfig, files: list[Path], keys: RowKeys | None) -> Extract:
     """Every file of a CSV source onto disk, about READ_BATCH_ROWS rows at a time (Spilled)."""
     found = [file_encoding(path, source) for path in files]
-    headers = [_unique(read_header(p, source, e)) for p, e in zip(files, found, strict=True)]
+    headers = [unique_names(read_header(p, source, e)) for p, e in zip(files, found, strict=True)]
     columns = list(dict.fromkeys(c for header in headers for c in header))
     text, lineage = parking.Parked(f"{source.name}-text"), parking.Parked(f"{source.name}-lineage")
     rejects: list[pl.DataFrame] = []

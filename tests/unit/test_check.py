@@ -9,9 +9,17 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from funnel.check import SourceReport, absent_columns, exit_code_of, failures, preflight
-from funnel.config import load_config
+from funnel.check import (
+    SourceReport,
+    absent_columns,
+    exit_code_of,
+    failures,
+    file_header,
+    preflight,
+)
+from funnel.config import SourceConfig, load_config
 from funnel.errors import ConfigError
+from funnel.extract import read_header, unique_names
 from funnel.init_config import guess_columns, guess_date_formats, guess_stage
 from funnel.quality.checks import entity_checks, with_helper_columns
 from funnel.reasons import reason_groups
@@ -155,3 +163,11 @@ def test_the_entity_and_its_columns_are_guessed_from_a_header() -> None:
     assert deals.entity == "opportunities"
     assert deals.columns["expected_close_date"] == "Expected Close Date"
     assert deals.columns["closed_at"] == "Close Date"
+
+
+def test_a_header_is_read_from_the_first_bytes_as_the_run_reads_it(tmp_path: Path) -> None:
+    export = tmp_path / "deals.csv"
+    export.write_bytes(b'\xef\xbb\xbf"Deal ID";"Amount";Amount;Stage\r\n1;2;3;Won\r\n')
+    source = SourceConfig(name="deals", entity="opportunities", path=str(export), delimiter=";")
+    assert file_header(source, [export]) == ["Deal ID", "Amount", "Amount_2", "Stage"]
+    assert file_header(source, [export]) == unique_names(read_header(export, source))

@@ -24,6 +24,9 @@ from funnel.errors import ConfigError
 from funnel.extract import extract_head, read_header, unique_names
 from funnel.hygiene import clean_source
 from funnel.quality.checks import Check, entity_checks, unique_key, with_helper_columns
+from funnel.quality.outcomes import CHECK as OUTCOME_CHECK
+from funnel.quality.outcomes import DEFAULT_SEVERITY as OUTCOME_SEVERITY
+from funnel.quality.outcomes import check_outcomes
 from funnel.quality.ranges import Limits
 from funnel.reasons import reason_groups, where
 from funnel.schema import ENTITIES
@@ -236,6 +239,13 @@ def check_source(
         blocking.append(f"required column(s) missing: {', '.join(cleaned.missing_required)}")
     if entity.has_stage:
         lines.append("  " + _stage_line(frame))
+    severity = config.validation.severity.get(OUTCOME_CHECK, OUTCOME_SEVERITY)
+    share = config.validation.max_unrecognised_outcome_share
+    outcome = check_outcomes(cleaned.outcome, severity, share, whole_source=True)
+    if outcome is not None and outcome.details:  # a preset's own won/lost/open column
+        lines.append(f"  outcome: {outcome.details}")
+        if outcome.severity == "error":
+            blocking.append(f"{OUTCOME_CHECK}: {outcome.details}")
     formats = (
         ", ".join([*source.date_formats, "then ISO 8601"])
         if source.date_formats

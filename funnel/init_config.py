@@ -74,11 +74,29 @@ class Guess:
 #: Spellings of a field beyond its own words and the presets'.
 MORE_SPELLINGS = {
     "closed_at": ("Close Date", "Closed Date", "Date Closed"),
+    "created_at": ("Created", "Create Date", "Date Created", "Engage Date"),
     "entered_at": ("Changed At", "Changed Date", "Stage Date", "Date"),
     "occurred_at": ("Activity Date", "Date", "Due Date"),
     "stage": ("Status", "Stage Name", "Deal Stage"),
     "lost_reason": ("Loss Reason", "Lost Reason", "Reason Lost"),
+    "owner": ("Sales Agent", "Sales Rep", "Deal Owner", "Assigned To"),
+    "amount": ("Value", "Deal Value", "Close Value", "Revenue"),
+    "account": ("Company", "Account Name", "Organization"),
 }
+
+
+def _folded(name: str) -> str:
+    """A column name as compared: case, `_`, `-` and repeated spaces do not count."""
+    return " ".join(name.casefold().replace("_", " ").replace("-", " ").split())
+
+
+def _find(header: list[str], names: tuple[str, ...]) -> str | None:
+    """The first of `names` the header has (exactly, else as `_folded` compares them)."""
+    found = find_column(header, names)
+    if found is not None:
+        return found
+    folded = {_folded(h): h for h in reversed(header)}
+    return next((folded[_folded(n)] for n in names if _folded(n) in folded), None)
 
 
 def spellings(entity: str, field: str) -> tuple[str, ...]:
@@ -103,8 +121,9 @@ def guess_columns(header: list[str]) -> Guess:
     for name in GUESSED_ENTITIES:
         entity = ENTITIES[name]
         columns: dict[str, str] = {}
-        for field in entity.fields:
-            found = find_column(header, spellings(name, field))
+        # a close date is the actual close before it is the expected one
+        for field in sorted(entity.fields, key=lambda f: f != "closed_at"):
+            found = _find(header, spellings(name, field))
             if found is not None and found not in columns.values():
                 columns[field] = found
         # the most columns explained, then the most required fields found
@@ -203,9 +222,11 @@ def init_config(export: Path, out: Path) -> str:
         shown = ", ".join(_toml(f) for f in formats)
         lines.append(f"date_format = [{shown}]  # guessed from the values of the date columns")
     lines += ["", "[sources.columns]  # canonical field = the export's column"]
-    for field, column in guess.columns.items():
+    for field, column in sorted(
+        guess.columns.items(), key=lambda fc: list(entity.fields).index(fc[0])
+    ):
         lines.append(f"{field} = {_toml(column)}  # guessed from the column's name")
-    missing = [f for f in (*entity.required,) if f not in guess.columns and f != "stage"]
+    missing = [f for f in entity.required if f not in guess.columns]
     for field in missing:
         lines.append(f'# {field} = ""  # required: no column found, name it here')
     if guess.unmatched:

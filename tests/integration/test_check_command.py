@@ -134,3 +134,33 @@ def test_init_comments_every_guess_and_what_it_could_not_guess(tmp_path: Path) -
     settings = [line for line in lines if "=" in line and not line.startswith("#")]
     sections = ("[", 'path = "data/', "timezone", "name = ", "format = ", "path = ")
     assert all("# guessed" in line or line.startswith(sections) for line in settings), settings
+
+
+@pytest.mark.acceptance
+def test_init_and_check_on_the_real_maven_export(tmp_path: Path, shared_data: Path) -> None:
+    """A real export with snake_case columns: init maps them, check names the one label it
+    could not place and exits 3, as a run would."""
+    export = shared_data / "maven_crm" / "sales_pipeline.csv"
+    written = _funnel(tmp_path / "p", "init", "--from", str(export), cwd=tmp_path)
+    assert written.returncode == 0, written.stderr
+    text = (tmp_path / "funnel.toml").read_text()
+    for line in (
+        'opportunity_id = "opportunity_id"',
+        'stage = "deal_stage"',
+        'created_at = "engage_date"',
+        'closed_at = "close_date"',
+        'amount = "close_value"',
+        'owner = "sales_agent"',
+        '"Won" = "won"  # guessed (4,238 rows)',
+        '# "Engaging" = ""  # not guessed (1,589 rows)',
+    ):
+        assert line in text, text
+    checked = _funnel(tmp_path / "p", "check", "--as-of", "2017-12-31", cwd=tmp_path)
+    assert checked.returncode == 3, checked.stdout + checked.stderr
+    assert "not mapped: 'Engaging' (1,589 rows)" in checked.stdout
+    # the user maps the label as the acceptance config does: the check passes
+    (tmp_path / "funnel.toml").write_text(
+        text.replace('# "Engaging" = ""', '"Engaging" = "meeting"')
+    )
+    fixed = _funnel(tmp_path / "p", "check", "--as-of", "2017-12-31", cwd=tmp_path)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr

@@ -323,7 +323,7 @@ def check(
     """Check the config and the first rows of every source without a run (no Prefect, no
     warehouse); exit 0, 2 or 3 as a run would."""
     day = _as_of(as_of)
-    cfg = _load(config)
+    cfg = _load(config, suggest_check=False)
     from funnel import check as checking
 
     reports = checking.check(cfg, rows, day)
@@ -715,8 +715,9 @@ _STATUS_STYLE = {
 }
 
 
-def _load(config: Path) -> FunnelConfig:
-    """The config, or exit 2 naming the file and key."""
+def _load(config: Path, suggest_check: bool = True) -> FunnelConfig:
+    """The config, or exit 2 naming the file and key (and, unless `funnel check` is the
+    command, the check to paste)."""
     from funnel.config import load_config
 
     try:
@@ -725,7 +726,7 @@ def _load(config: Path) -> FunnelConfig:
         from funnel.failure_report import config_error_lines
         from funnel.redact import redact
 
-        _print_block(config_error_lines(e, config), redact)
+        _print_block(config_error_lines(e, config if suggest_check else None), redact)
         raise typer.Exit(2) from None
 
 

@@ -19,6 +19,7 @@ from funnel.errors import ConfigError, FunnelError
 if TYPE_CHECKING:
     from funnel import runlog
     from funnel.config import FunnelConfig
+    from funnel.failure_report import FailedRun
     from funnel.summary import RunSummary
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -45,6 +46,14 @@ ConfigOption = Annotated[
         envvar="FUNNEL_CONFIG",
         help="The TOML config file (default: $FUNNEL_CONFIG, else funnel.toml).",
         show_default=True,
+    ),
+]
+DebugOption = Annotated[
+    bool,
+    typer.Option(
+        "--debug",
+        help="Show Prefect's own log lines and the traceback of a failure (default: one"
+        " readable block; the details stay in the Prefect logs).",
     ),
 ]
 WaitOption = Annotated[
@@ -163,27 +172,33 @@ def run(
         ),
     ] = False,
     wait: WaitOption = False,
+    debug: DebugOption = False,
 ) -> None:
     """One nightly run: extract, clean, validate, load, model, publish."""
     day = _as_of(as_of)
-    from funnel import runlock
+    from funnel import quiet_logs, runlock
+    from funnel.check import preflight
     from funnel.config import load_config
+    from funnel.failure_report import FailedRun
 
+    failed: FailedRun | None = None
     try:
         cfg = load_config(config)  # fail fast (exit 2) before Prefect starts
-        for source in cfg.sources:
-            if source.path:
-                cfg.source_files(source)
+        preflight(cfg)  # every file source's files and mapped columns
         run_id = runlock.new_run_id(day or cfg.today())
+        failed = FailedRun(config, run_id, day or cfg.today(), cfg.state_path)
         # the warehouse's run lock, before anything is read (and before Prefect starts)
-        with runlock.take(cfg.state_path, run_id, "funnel run", wait, _waiting):
+        with (
+            runlock.take(cfg.state_path, run_id, "funnel run", wait, _waiting),
+            quiet_logs.quiet(debug),
+        ):
             from flows.nightly import nightly
 
             summary = _with_progress(
                 lambda: nightly(config_path=str(config), as_of=day, full=full, run_id=run_id)
             )
     except BaseException as e:
-        _exit_for(e)
+        _exit_for(e, failed, debug, config)
     _print_summary(summary)
     if cfg.report.enabled:
         out.print(f"report: {cfg.report_path}")
@@ -199,6 +214,7 @@ def rebuild(
         ),
     ] = None,
     wait: WaitOption = False,
+    debug: DebugOption = False,
 ) -> None:
     """Rebuild and publish every model from the stored state, with no new extract."""
     day = _as_of(as_of)
@@ -206,15 +222,18 @@ def rebuild(
     if not cfg.state_path.is_file():
         console.print(f"[red]nothing to rebuild[/red]: {cfg.state_path} does not exist (no run)")
         raise typer.Exit(2)
-    from funnel import runlock
+    from funnel import quiet_logs, runlock
 
     try:
-        with runlock.take(cfg.state_path, "(starting)", "funnel rebuild", wait, _waiting):
+        with (
+            runlock.take(cfg.state_path, "(starting)", "funnel rebuild", wait, _waiting),
+            quiet_logs.quiet(debug),
+        ):
             from flows.rebuild import rebuild as rebuild_flow
 
             summary = _with_progress(lambda: rebuild_flow(config_path=str(config), as_of=day))
     except BaseException as e:
-        _exit_for(e)
+        _exit_for(e, None, debug, config)
     _print_summary(summary)
 
 
@@ -244,15 +263,27 @@ def _without_heartbeats() -> Iterator[None]:
         yield
 
 
-def _exit_for(e: BaseException) -> NoReturn:
+def _exit_for(
+    e: BaseException,
+    failed: FailedRun | None = None,
+    debug: bool = False,
+    config: Path | None = None,
+) -> NoReturn:
     """Print a failed run's error (redacted) and exit with its code (CONTRACT.md; 4: another
-    run holds the warehouse)."""
+    run holds the warehouse). A config or data-quality failure is one readable block
+    (funnel.failure_report); `debug` adds the traceback."""
+    from funnel.failure_report import failure_lines
     from funnel.redact import redact
     from funnel.runlock import RunLocked
 
-    if isinstance(e, ConfigError):
-        console.print(f"[red]config error[/red]: {escape(redact(str(e)))}")
-        raise typer.Exit(2) from None
+    if debug and isinstance(e, Exception):
+        import traceback
+
+        console.print(escape("".join(traceback.format_exception(e))), soft_wrap=True)
+    lines = failure_lines(e, failed, config)
+    if lines is not None:
+        _print_block(lines, redact)
+        raise typer.Exit(2 if isinstance(e, ConfigError) else 3) from None
     if isinstance(e, RunLocked):
         console.print(f"[yellow]not started[/yellow]: {escape(str(e))}")
         raise typer.Exit(e.exit_code) from None
@@ -261,9 +292,81 @@ def _exit_for(e: BaseException) -> NoReturn:
         raise typer.Exit(130) from None
     if not isinstance(e, Exception):
         raise e
-    console.print(f"[red]run failed[/red] ({type(e).__name__}): {escape(redact(str(e)))}")
+    console.print(
+        f"[red]run failed[/red] ({type(e).__name__}): {escape(redact(str(e)))}", soft_wrap=True
+    )
     console.print("The published warehouse was not changed.")
+    if not debug:
+        console.print("details: run again with --debug, or read the flow run's logs in Prefect")
     raise typer.Exit(e.exit_code if isinstance(e, FunnelError) else 1) from None
+
+
+def _print_block(lines: list[str], redact: Callable[[str], str]) -> None:
+    """A failure block on stderr, each line whole (never wrapped at the terminal's width)."""
+    for line in lines:
+        console.print(escape(redact(line)), soft_wrap=True, highlight=False)
+
+
+@app.command()
+def check(
+    config: ConfigOption = Path("funnel.toml"),
+    rows: Annotated[
+        int, typer.Option("--rows", min=1, help="Rows read of each file.", show_default=True)
+    ] = 10_000,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="The as-of day the dates are checked against (default: today)."
+        ),
+    ] = None,
+) -> None:
+    """Check the config and the first rows of every source without a run (no Prefect, no
+    warehouse); exit 0, 2 or 3 as a run would."""
+    day = _as_of(as_of)
+    cfg = _load(config, suggest_check=False)
+    from funnel import check as checking
+
+    reports = checking.check(cfg, rows, day)
+    for r in reports:
+        for line in r.lines:
+            out.print(escape(line), soft_wrap=True, highlight=False)
+    out.print(escape(checking.verdict(reports)), soft_wrap=True, highlight=False)
+    raise typer.Exit(checking.exit_code_of(reports))
+
+
+@app.command()
+def init(
+    export: Annotated[
+        Path, typer.Option("--from", help="An export file (CSV) whose header starts the config.")
+    ],
+    out_file: Annotated[
+        Path, typer.Option("--out", help="The config file to write.", show_default=True)
+    ] = Path("funnel.toml"),
+) -> None:
+    """Write a starting funnel.toml from an export's header and first rows (every guess is
+    commented); never overwrites a file."""
+    if out_file.exists():
+        console.print(
+            f"config error: {escape(str(out_file))} exists; not overwritten (choose another --out)",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
+    if not export.is_file():
+        console.print(f"config error: --from {escape(str(export))}: no such file", soft_wrap=True)
+        raise typer.Exit(2)
+    from funnel.errors import ConfigError
+    from funnel.failure_report import check_command
+    from funnel.init_config import init_config
+
+    try:
+        text = init_config(export, out_file)
+    except ConfigError as e:
+        console.print(f"config error: {escape(str(e))}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    out_file.write_text(text, encoding="utf-8")
+    out.print(f"wrote {escape(str(out_file))}; check its guesses, then:", soft_wrap=True)
+    out.print(f"  {escape(check_command(out_file))}", soft_wrap=True, highlight=False)
 
 
 @app.command()
@@ -373,10 +476,17 @@ def backfill(
         bool, typer.Option("--rerun", help="Run every day again, even those already done.")
     ] = False,
     wait: WaitOption = False,
+    debug: DebugOption = False,
 ) -> None:
     """Run the nightly job for each day from --start to --end in order; resumes where it stopped."""
     first = _as_of(start, "--start")
     cfg = _load(config)
+    from funnel.check import preflight
+
+    try:
+        preflight(cfg)  # every file source's files and mapped columns, before Prefect starts
+    except ConfigError as e:
+        _exit_for(e, None, debug, config)
     last = _as_of(end, "--end") if end else cfg.today()
     assert first is not None and last is not None
     if last < first:
@@ -389,12 +499,17 @@ def backfill(
         )
     except runlock.RunLocked as e:
         _exit_for(e)
-    with lock:
-        _backfill(cfg, config, first, last, rerun)
+    from funnel import quiet_logs
+
+    with lock, quiet_logs.quiet(debug):
+        _backfill(cfg, config, first, last, rerun, debug)
 
 
-def _backfill(cfg: FunnelConfig, config: Path, first: date, last: date, rerun: bool) -> None:
-    from funnel import runlog, state
+def _backfill(
+    cfg: FunnelConfig, config: Path, first: date, last: date, rerun: bool, debug: bool
+) -> None:
+    from funnel import runlock, runlog, state
+    from funnel.failure_report import FailedRun, failure_lines
     from funnel.redact import redact
 
     wanted = runlog.days(first, last)
@@ -408,13 +523,21 @@ def _backfill(cfg: FunnelConfig, config: Path, first: date, last: date, rerun: b
     day = first
     try:
         for day in wanted[done:]:
+            run_id = runlock.new_run_id(day)
             try:
-                summary = nightly(config_path=str(config), as_of=day)
+                summary = nightly(config_path=str(config), as_of=day, run_id=run_id)
             except Exception as e:
                 code = e.exit_code if isinstance(e, FunnelError) else 1
-                console.print(
-                    f"[red]{day} failed[/red] ({type(e).__name__}): {escape(redact(str(e)))}"
-                )
+                failed = FailedRun(config, run_id, day, cfg.state_path)
+                lines = failure_lines(e, failed, config)
+                if lines is not None:
+                    console.print(f"[red]{day} failed[/red]:")
+                    _print_block(lines, redact)
+                else:
+                    console.print(
+                        f"[red]{day} failed[/red] ({type(e).__name__}): {escape(redact(str(e)))}",
+                        soft_wrap=True,
+                    )
                 console.print("Backfill stopped; fix the cause and run the same command to resume.")
                 raise typer.Exit(code) from None
             out.print(
@@ -608,14 +731,18 @@ _STATUS_STYLE = {
 }
 
 
-def _load(config: Path) -> FunnelConfig:
-    """The config, or exit 2 naming the file and key."""
+def _load(config: Path, suggest_check: bool = True) -> FunnelConfig:
+    """The config, or exit 2 naming the file and key (and, unless `funnel check` is the
+    command, the check to paste)."""
     from funnel.config import load_config
 
     try:
         return load_config(config)
     except ConfigError as e:
-        console.print(f"[red]config error[/red]: {escape(str(e))}")
+        from funnel.failure_report import config_error_lines
+        from funnel.redact import redact
+
+        _print_block(config_error_lines(e, config if suggest_check else None), redact)
         raise typer.Exit(2) from None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import glob
 import os
 import re
@@ -464,6 +465,18 @@ def _loc(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
     return ".".join(parts)
 
 
+def _known_keys() -> set[str]:
+    """Every key a config section may hold (the fields of every section's model)."""
+    models: list[type[BaseModel]] = list(_Strict.__subclasses__())
+    return {k for m in models for k in m.model_fields} - {"base_dir", "config_path"}
+
+
+def _did_you_mean(key: str) -> str:
+    """` (did you mean 'x'?)` for a misspelt key close to a known one, else nothing."""
+    close = difflib.get_close_matches(key, sorted(_known_keys()), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def load_config(path: str | Path) -> FunnelConfig:
     """Read and check the TOML config; every problem is a ConfigError naming file and key."""
     path = Path(path)
@@ -486,7 +499,7 @@ def load_config(path: str | Path) -> FunnelConfig:
             key = _loc(tuple(err["loc"]), data)
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
-                msg = "unknown key"
+                msg = "unknown key" + _did_you_mean(str(err["loc"][-1]))
             problems.append(f"{path}: {key}: {msg}")
         raise ConfigError("\n".join(problems)) from None
     register_secrets(config)

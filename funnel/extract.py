@@ -121,7 +121,8 @@ def read_header(
     return [h.strip() for h in header]
 
 
-def _unique(names: list[str]) -> list[str]:
+def unique_names(names: list[str]) -> list[str]:
+    """The header's names, a repeated one numbered (`Amount`, `Amount_2`) as the run reads it."""
     seen: dict[str, int] = {}
     out = []
     for n in names:
@@ -130,15 +131,16 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-def _record_lines(path: Path, source: SourceConfig, records: int) -> pl.Series:
+def _record_lines(path: Path, source: SourceConfig, records: int, head: bool = False) -> pl.Series:
     """The 1-based line on which each data record starts.
 
     When the file has one physical line per record (the usual case) that is 2, 3, ...; blank
     lines or quoted line breaks make the csv module walk the file to find where records start.
+    `head`: the records are the file's first ones only (`funnel check`): walked up to them.
     """
     physical, last = 0, b"\n"
     with path.open("rb") as fh:
-        while chunk := fh.read(1 << 24):
+        while not head and (chunk := fh.read(1 << 24)):
             physical += chunk.count(b"\n")
             last = chunk[-1:]
     physical += 0 if last == b"\n" else 1
@@ -154,6 +156,8 @@ def _record_lines(path: Path, source: SourceConfig, records: int) -> pl.Series:
         next(reader, None)
         end = reader.line_num
         for record in reader:
+            if len(starts) == records:
+                break
             if record:
                 starts.append(end + 1)
             end = reader.line_num
@@ -166,11 +170,13 @@ def _stream_csv(
     header: list[str],
     emit: Callable[[pa.RecordBatch], None],
     encoding: FileEncoding,
+    limit: int | None = None,
 ) -> tuple[pl.Series, pl.DataFrame]:
-    """Hand one CSV file's rows to `emit` as Arrow batches of text, read by DuckDB; return the
-    line each row starts on and the rows the reader could not split (REJECT_SCHEMA)."""
+    """Hand one CSV file's rows (`limit`: its first rows only) to `emit` as Arrow batches of
+    text, read by DuckDB; return the line each row starts on and the rows the reader could not
+    split (REJECT_SCHEMA)."""
     with encodings.readable(path, encoding) as readable:
-        return _stream_readable(path, readable, source, header, emit, encoding)
+        return _stream_readable(path, readable, source, header, emit, encoding, limit)
 
 
 def _stream_readable(
@@ -180,6 +186,7 @@ def _stream_readable(
     header: list[str],
     emit: Callable[[pa.RecordBatch], None],
     encoding: FileEncoding,
+    limit: int | None = None,
 ) -> tuple[pl.Series, pl.DataFrame]:
     """`_stream_csv` of a file DuckDB can read (`readable`: the file, or its UTF-8 copy)."""
     con = duckdb.connect()
@@ -189,7 +196,7 @@ def _stream_readable(
             "select * from read_csv($path, header = true, auto_detect = false, columns = $cols,"
             " delim = $delim, quote = '\"', escape = '\"', encoding = $enc,"
             " store_rejects = true, rejects_table = 'rejects', rejects_scan = 'reject_scans',"
-            " max_line_size = 10000000)",
+            " max_line_size = 10000000)" + ("" if limit is None else f" limit {int(limit)}"),
             params={
                 "path": str(readable),
                 "cols": dict.fromkeys(header, "VARCHAR"),
@@ -209,8 +216,10 @@ def _stream_readable(
     finally:
         con.close()
     rejected_lines = rejects.get_column("line").cast(pl.Int64).unique()
-    lines = _record_lines(readable, source, rows + rejected_lines.len())
+    lines = _record_lines(readable, source, rows + rejected_lines.len(), limit is not None)
     accepted = lines.filter(~lines.is_in(rejected_lines.implode())).head(rows)
+    if limit is not None and accepted.len():  # rejects past the first rows read do not count
+        rejects = rejects.filter(pl.col("line").cast(pl.Int64) < accepted.max())
     reject_frame = rejects.select(
         pl.lit(str(path)).alias("_file"),
         pl.col("line").cast(pl.Int64).alias("_line"),
@@ -230,16 +239,22 @@ def _stream_readable(
 Reshape = Callable[[pl.DataFrame], pl.DataFrame]
 
 
-def _read_files(source: SourceConfig, files: list[Path], reshape: Reshape | None = None) -> Extract:
-    """Every file of a CSV source as one text frame in memory, `_rid` numbering the rows (after
-    the preset's `reshape`, if any: its rows are the rows read)."""
+def _read_files(
+    source: SourceConfig,
+    files: list[Path],
+    reshape: Reshape | None = None,
+    limit: int | None = None,
+) -> Extract:
+    """Every file of a CSV source (`limit`: the first rows of each) as one text frame in memory,
+    `_rid` numbering the rows (after the preset's `reshape`, if any: its rows are the rows
+    read)."""
     frames, rejects = [], []
     batches: list[pl.DataFrame] = []
     found = [file_encoding(path, source) for path in files]
     for path, encoding in zip(files, found, strict=True):
-        header = _unique(read_header(path, source, encoding))
+        header = unique_names(read_header(path, source, encoding))
         lines, rejected = _stream_csv(
-            path, source, header, lambda b: batches.append(_frame(b)), encoding
+            path, source, header, lambda b: batches.append(_frame(b)), encoding, limit
         )
         rows = pl.concat(batches, rechunk=False) if batches else _text_frame(header)
         batches.clear()
@@ -278,10 +293,16 @@ def extract_files(
     return _stream_files(source, files, keys)
 
 
+def extract_head(config: FunnelConfig, source: SourceConfig, rows: int) -> Extract:
+    """The first `rows` rows of each file of a CSV source, read as a run reads them (what
+    `funnel check` looks at)."""
+    return _read_files(source, config.source_files(source), reshape_of(source), rows)
+
+
 def _stream_files(source: SourceConfig, files: list[Path], keys: RowKeys | None) -> Extract:
     """Every file of a CSV source onto disk, about READ_BATCH_ROWS rows at a time (Spilled)."""
     found = [file_encoding(path, source) for path in files]
-    headers = [_unique(read_header(p, source, e)) for p, e in zip(files, found, strict=True)]
+    headers = [unique_names(read_header(p, source, e)) for p, e in zip(files, found, strict=True)]
     columns = list(dict.fromkeys(c for header in headers for c in header))
     text, lineage = parking.Parked(f"{source.name}-text"), parking.Parked(f"{source.name}-lineage")
     rejects: list[pl.DataFrame] = []

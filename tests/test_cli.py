@@ -112,6 +112,7 @@ def test_the_script_exits_as_sys_exit_would_less_the_teardown() -> None:
 
 def test_every_command_answers_h_and_help() -> None:
     commands = ("run", "rebuild", "backfill", "status", "serve", "report", "generate", "docs")
+    commands += ("check", "init", "sql")
     for args in [(), *((c,) for c in commands)]:
         short, long = _funnel(*args, "-h"), _funnel(*args, "--help")
         assert short.returncode == long.returncode == 0, (args, short.stderr)

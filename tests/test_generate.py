@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from funnel.config import SourceConfig, load_config
-from funnel.generate import (
+from funnel.sample.generate import (
     ACTIVITIES_FILE,
     COLUMNS,
     DATE_COLUMNS,

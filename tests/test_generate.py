@@ -1,4 +1,4 @@
-"""funnel.generate: determinism, counts, dirt as promised, referential and stage sanity."""
+"""funnel.sample: determinism, counts, dirt as promised, referential and stage sanity."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from funnel.config import SourceConfig, load_config
-from funnel.sample.generate import (
+from funnel.sample import (
     ACTIVITIES_FILE,
     COLUMNS,
     DATE_COLUMNS,

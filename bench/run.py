@@ -267,7 +267,7 @@ def run_child(
 def baseline_spec(config_path: Path, out: Path) -> dict[str, Any]:
     """What bench/baseline.py needs, taken from the config (so it imports no pipeline code)."""
     from funnel.config import load_config
-    from funnel.connectors import effective_mapping, reshape_of
+    from funnel.connectors.presets import effective_mapping, reshape_of
     from funnel.encodings import duckdb_encoding
     from funnel.extract import file_encoding, read_header
     from funnel.schema import ENTITIES, LINEAGE_COLUMNS, raw_table_ddl, raw_table_name

@@ -16,8 +16,8 @@ import duckdb
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from funnel import redact
-from funnel.connectors import check_source, is_api
 from funnel.connectors.http import MAX_PAGES
+from funnel.connectors.registry import check_source, is_api
 from funnel.errors import ConfigError
 from funnel.schema import ENTITIES, STAGES
 

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from funnel import encodings, parking
 from funnel.config import FunnelConfig, SourceConfig
-from funnel.connectors import export_encoding, reshape_of
+from funnel.connectors.presets import export_encoding, reshape_of
 from funnel.encodings import FileEncoding
 from funnel.errors import ConfigError
 

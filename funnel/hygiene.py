@@ -10,9 +10,10 @@ import polars as pl
 
 from funnel import parking
 from funnel.config import FunnelConfig, SourceConfig
-from funnel.connectors import effective_mapping, is_api
 from funnel.connectors import outcome as outcomes
 from funnel.connectors.outcome import OUTCOME_COLUMN as OUTCOME
+from funnel.connectors.presets import effective_mapping
+from funnel.connectors.registry import is_api
 from funnel.errors import ConfigError
 from funnel.extract import Extract, spill, text_slices
 from funnel.schema import ENTITIES, Entity

@@ -27,7 +27,7 @@ import duckdb
 import polars as pl
 
 from funnel.config import FunnelConfig, SourceConfig
-from funnel.connectors import effective_mapping
+from funnel.connectors.presets import effective_mapping
 from funnel.extract import Extract, RowKeys, lineage, lineage_parts, own_columns
 from funnel.hygiene import HYGIENE_VERSION, decimal_comma_of, number_fields
 from funnel.parking import Parked

@@ -20,7 +20,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from flows.nightly import nightly
-from funnel.connectors import ConnectorError
+from funnel.connectors.http import ConnectorError
 from tests.connectors import mock_hubspot, mock_pipedrive, mock_salesforce
 from tests.connectors.records import AS_OF, Deal, changed_one, ts
 from tests.connectors.server import Fault, MockApi

@@ -10,9 +10,10 @@ import polars as pl
 import pytest
 
 from funnel.config import FunnelConfig, load_config
-from funnel.connectors import FORMATS, merge_preset
 from funnel.connectors.hubspot import PRESETS as HS_PRESETS
 from funnel.connectors.pipedrive import PRESETS as PD_PRESETS
+from funnel.connectors.presets import merge_preset
+from funnel.connectors.registry import FORMATS
 from funnel.connectors.salesforce import PRESETS as SF_PRESETS
 from funnel.errors import ConfigError
 from funnel.extract import extract_files

@@ -270,9 +270,9 @@ def baseline_spec(config_path: Path, out: Path) -> dict[str, Any]:
     from funnel.connectors.presets import effective_mapping, reshape_of
     from funnel.encodings import duckdb_encoding
     from funnel.extract import file_encoding, read_header
-    from funnel.schema import ENTITIES, LINEAGE_COLUMNS, raw_table_ddl, raw_table_name
     from funnel.state import LOG_DDL, SNAPSHOT_DDL
     from transforms.clean import stage_lookup
+    from transforms.schema import ENTITIES, LINEAGE_COLUMNS, raw_table_ddl, raw_table_name
 
     config = load_config(config_path)
     sources = []

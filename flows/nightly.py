@@ -43,8 +43,8 @@ from funnel.quality.rates import Rates, rates_of
 from funnel.quality.validate import EntityOutcome, validate_entity
 from funnel.report import files
 from funnel.runlock import new_run_id
-from funnel.schema import ENTITIES
 from funnel.summary import RunSummary, SourceCounts, alert_text
+from transforms.schema import ENTITIES
 
 
 @task(cache_policy=NONE)

@@ -23,8 +23,8 @@ from funnel.hygiene import CleanSource, record_ids
 from funnel.incremental import Carry
 from funnel.quality.checks import EVENT_FIELDS
 from funnel.quality.validate import RESULT_SCHEMA, EntityOutcome, SourceOutcome
-from funnel.schema import ENTITIES, raw_table_name
 from funnel.state import upsert_key
+from transforms.schema import ENTITIES, raw_table_name
 
 CHECK = "freshness"
 

@@ -16,11 +16,11 @@ from funnel.connectors.presets import effective_mapping
 from funnel.connectors.registry import is_api
 from funnel.errors import ConfigError
 from funnel.extract import Extract, spill, text_slices
-from funnel.schema import ENTITIES, Entity
 from transforms.clean import CleanOptions, clean, probability_scale_of, trim_blanks
 from transforms.dedupe import dedupe_key, superseded_rows
 from transforms.mapping import Mapped, to_canonical
 from transforms.numbers import MarkCounts, NumberFormat, decide_format
+from transforms.schema import ENTITIES, Entity
 
 #: Bump when a change to cleaning, deduplication or the checks changes the rows a run loads:
 #: a file source whose last load was cleaned by another version then runs in full once.

@@ -33,10 +33,10 @@ from funnel.hygiene import HYGIENE_VERSION, decimal_comma_of, number_fields
 from funnel.parking import Parked
 from funnel.quality.checks import BIRTH_FIELDS, EVENT_FIELDS
 from funnel.quality.validate import SourceOutcome
-from funnel.schema import ENTITIES, raw_table_name
 from transforms.clean import auto_scale, probability_numbers, trim_blanks
 from transforms.mapping import to_canonical
 from transforms.numbers import MarkCounts, NumberFormat, decide_format, value_marks
+from transforms.schema import ENTITIES, raw_table_name
 
 Mode = Literal["full", "incremental"]
 #: The record key of rows whose id is blank: such rows are one record for this purpose.

@@ -12,7 +12,7 @@ import polars as pl
 
 from funnel import redact
 from funnel.quality.validate import EntityOutcome
-from funnel.schema import (
+from transforms.schema import (
     ENTITIES,
     LINEAGE_COLUMNS,
     ROW_HASH_COLUMN,

@@ -9,9 +9,9 @@ from typing import Literal
 
 import polars as pl
 
-from funnel.schema import STAGES, Entity
 from transforms.numbers import NumberFormat, detect_formats, read_numbers, self_read
 from transforms.parse import parse_dates, parse_numbers, parse_timestamps
+from transforms.schema import STAGES, Entity
 
 TRUE_WORDS = ("true", "yes", "y", "1", "t", "x")
 FALSE_WORDS = ("false", "no", "n", "0", "f")

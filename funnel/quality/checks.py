@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 
 from funnel.quality.ranges import Limits, range_checks
-from funnel.schema import ENTITIES, STAGES, Entity
+from transforms.schema import ENTITIES, STAGES, Entity
 
 #: Python's `\s` spelled out: every character `str.isspace()` accepts, as literal characters.
 #: pandas runs a pattern with `\s` through Python's `re` one value at a time (RE2's `\s` is
@@ -35,7 +35,7 @@ EVENT_FIELDS = (
     "rate_date",
 )
 #: The field that says when a row came into being: on a past day, a row born later did not exist
-#: (funnel.schema Entity.born).
+#: (transforms.schema Entity.born).
 BIRTH_FIELDS: dict[str, str] = {e.name: e.born for e in ENTITIES.values() if e.born}
 
 

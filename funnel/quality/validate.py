@@ -29,7 +29,7 @@ from funnel.quality.ranges import Limits
 from funnel.quality.rates import Rates, with_check_columns
 from funnel.quality.rates import checks as conversion_checks
 from funnel.quality.runner import run_suite
-from funnel.schema import ENTITIES
+from transforms.schema import ENTITIES
 
 #: Rows checked at a time (see `_reasons`).
 VALIDATE_ROWS = 1_000_000

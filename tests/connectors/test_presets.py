@@ -307,7 +307,7 @@ def test_the_sources_own_outcome_values_and_column() -> None:
 def test_a_close_before_the_creation_day_is_a_warning_compared_by_day() -> None:
     from funnel.quality.checks import entity_checks, with_helper_columns
     from funnel.quality.runner import run_suite
-    from funnel.schema import OPPORTUNITIES
+    from transforms.schema import OPPORTUNITIES
 
     created = datetime(2026, 6, 4, 15, 20)
     frame = pl.DataFrame(

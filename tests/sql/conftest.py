@@ -1,6 +1,6 @@
 """Fixtures for the SQL model tests: an in-memory DuckDB holding the tables the models read.
 
-The raw_* tables come from funnel.schema; the log_* and cfg_* tables are the ones the pipeline
+The raw_* tables come from transforms.schema; the log_* and cfg_* tables are the ones the pipeline
 provides at model time (see funnel.state and funnel.warehouse).
 """
 
@@ -15,9 +15,9 @@ import pytest
 
 from funnel import sqlmodels
 from funnel.config import DEFAULT_STAGE_PROBABILITY, QualificationConfig
-from funnel.schema import ENTITIES, raw_table_ddl
 from funnel.state import SNAPSHOT_DDL
 from funnel.warehouse import CURRENCY_DDL, qualification_params
+from transforms.schema import ENTITIES, raw_table_ddl
 
 LOG_DDL = (
     """create table log_pipeline_runs (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from funnel.schema import CLOSED_STAGES, STAGES
+from transforms.schema import CLOSED_STAGES, STAGES
 
 OPEN_STAGES = [s for s in STAGES if s not in CLOSED_STAGES]
 #: owner and source rankings look at the trailing year.

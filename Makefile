@@ -20,11 +20,12 @@ install: .venv/.installed
 run: install
 	.venv/bin/funnel run --config funnel.toml --as-of 2026-10-31
 
-## test: lint, type-check and the whole test suite
+## test: lint, type-check, the import contracts (pyproject.toml) and the whole test suite
 test: install
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+	.venv/bin/lint-imports
 	$(PY) -m pytest
 
 lint: install

@@ -32,10 +32,9 @@ from funnel import (
     warehouse,
 )
 from funnel.config import FunnelConfig, SourceConfig, load_config
-from funnel.connectors.api import extract_api
 from funnel.connectors.registry import is_api
 from funnel.errors import DataQualityError, FunnelError
-from funnel.extract import extract_files
+from funnel.extract import extract_api, extract_files
 from funnel.freshness import Freshness, blocking, judge, kept_rows, with_results
 from funnel.hygiene import CleanSource, clean_source, record_ids
 from funnel.quality import volume

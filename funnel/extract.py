@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,6 +16,8 @@ import pyarrow as pa
 
 from funnel import encodings, parking
 from funnel.config import FunnelConfig, SourceConfig
+from funnel.connectors.api import pull_source
+from funnel.connectors.base import text_frame
 from funnel.connectors.presets import export_encoding, reshape_of
 from funnel.encodings import FileEncoding
 from funnel.errors import ConfigError
@@ -253,6 +256,29 @@ def _read_files(source: SourceConfig, files: list[Path], reshape: Reshape | None
         rejects=pl.concat(rejects),
         files=tuple(str(f) for f in files),
         encoding=encodings.describe(found),
+    )
+
+
+def extract_api(
+    source: SourceConfig,
+    watermark: str | None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Extract:
+    """Pull one API source into an Extract (a full pull when `watermark` is None)."""
+    pulled = pull_source(source, watermark, sleep)
+    rows = text_frame(pulled.records, pulled.fields)
+    rows = rows.with_row_index("_rid").with_columns(
+        pl.col("_rid").cast(pl.Int64),
+        pl.lit(pulled.endpoint).alias("_file"),
+        (pl.col("_rid").cast(pl.Int64) + 1).alias("_line"),
+    )
+    return Extract(
+        source=source.name,
+        rows=rows,
+        rejects=pl.DataFrame(schema=REJECT_SCHEMA),
+        files=(pulled.endpoint,),
+        watermark=pulled.watermark,
+        incremental=pulled.incremental,
     )
 
 

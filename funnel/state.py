@@ -6,12 +6,12 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
 
 from funnel import redact
-from funnel.quality.validate import EntityOutcome
 from transforms.schema import (
     ENTITIES,
     LINEAGE_COLUMNS,
@@ -19,6 +19,10 @@ from transforms.schema import (
     raw_table_ddl,
     raw_table_name,
 )
+
+if TYPE_CHECKING:
+    # only annotations: the validation step imports the state's clock (funnel.quality.volume)
+    from funnel.quality.validate import EntityOutcome
 
 LOG_DDL = (
     """create table if not exists log_pipeline_runs (

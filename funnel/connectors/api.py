@@ -1,19 +1,20 @@
-"""Pulling an API source (`salesforce_api`, `hubspot_api`, `pipedrive_api`) into an Extract."""
+"""Pulling an API source (`salesforce_api`, `hubspot_api`, `pipedrive_api`): the token, the client,
+the connector's puller. funnel.extract.extract_api turns what it pulled into an Extract."""
 
 from __future__ import annotations
 
 import os
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import polars as pl
-
-from funnel.config import SourceConfig
-from funnel.connectors.base import text_frame
+from funnel.connectors.base import Pulled
 from funnel.connectors.http import ApiClient
 from funnel.connectors.registry import FORMATS
 from funnel.errors import ConfigError
-from funnel.extract import REJECT_SCHEMA, Extract
+
+if TYPE_CHECKING:
+    from funnel.config import SourceConfig
 
 
 def api_token(source: SourceConfig) -> str:
@@ -28,12 +29,12 @@ def api_token(source: SourceConfig) -> str:
     return token
 
 
-def extract_api(
+def pull_source(
     source: SourceConfig,
     watermark: str | None,
     sleep: Callable[[float], None] = time.sleep,
-) -> Extract:
-    """Pull one API source into an Extract (a full pull when `watermark` is None)."""
+) -> Pulled:
+    """Pull one API source's records (a full pull when `watermark` is None)."""
     connector = FORMATS[source.format]
     assert connector.pull is not None and connector.auth_headers is not None
     base_url = source.base_url or connector.default_base_url
@@ -50,18 +51,4 @@ def extract_api(
         sleep=sleep,
         max_pages=source.max_pages,
     ) as client:
-        pulled = connector.pull(client, source.entity, watermark)
-    rows = text_frame(pulled.records, pulled.fields)
-    rows = rows.with_row_index("_rid").with_columns(
-        pl.col("_rid").cast(pl.Int64),
-        pl.lit(pulled.endpoint).alias("_file"),
-        (pl.col("_rid").cast(pl.Int64) + 1).alias("_line"),
-    )
-    return Extract(
-        source=source.name,
-        rows=rows,
-        rejects=pl.DataFrame(schema=REJECT_SCHEMA),
-        files=(pulled.endpoint,),
-        watermark=pulled.watermark,
-        incremental=pulled.incremental,
-    )
+        return connector.pull(client, source.entity, watermark)

@@ -20,8 +20,8 @@ import pytest
 
 from funnel import redact
 from funnel.config import SourceConfig
-from funnel.connectors.api import extract_api
 from funnel.connectors.http import ConnectorError
+from funnel.extract import extract_api
 from tests.connectors import mock_hubspot, mock_pipedrive, mock_salesforce
 from tests.connectors.records import deals
 from tests.connectors.server import MockApi, Request, Response

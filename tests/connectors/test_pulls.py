@@ -8,9 +8,8 @@ import polars as pl
 import pytest
 
 from funnel.config import FunnelConfig, SourceConfig
-from funnel.connectors.api import extract_api
 from funnel.connectors.http import ConnectorAuthError
-from funnel.extract import Extract
+from funnel.extract import Extract, extract_api
 from funnel.hygiene import clean_source
 from tests.connectors import mock_hubspot, mock_pipedrive, mock_salesforce
 from tests.connectors.records import changed_one, deals

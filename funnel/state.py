@@ -91,17 +91,22 @@ def open_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
     try:
-        for entity in ENTITIES.values():
-            con.execute(raw_table_ddl(entity))
-            con.execute(
-                f"alter table {raw_table_name(entity.name)}"
-                f" add column if not exists {ROW_HASH_COLUMN} ubigint"
-            )
-        for ddl in (*LOG_DDL, *SNAPSHOT_DDL, *INCREMENTAL_DDL):
-            con.execute(ddl)
+        create_tables(con)
         yield con
     finally:
         con.close()
+
+
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Every table of the state file (raw, log, snapshot, incremental) that is not there yet."""
+    for entity in ENTITIES.values():
+        con.execute(raw_table_ddl(entity))
+        con.execute(
+            f"alter table {raw_table_name(entity.name)}"
+            f" add column if not exists {ROW_HASH_COLUMN} ubigint"
+        )
+    for ddl in (*LOG_DDL, *SNAPSHOT_DDL, *INCREMENTAL_DDL):
+        con.execute(ddl)
 
 
 #: DuckDB's memory, in bytes, for the load's snapshot comparison beyond what the load

@@ -18,8 +18,8 @@ from funnel.connectors.salesforce import PRESETS as SF_PRESETS
 from funnel.errors import ConfigError
 from funnel.extract import extract_files
 from funnel.hygiene import clean_source
-from tests.connectors import mock_hubspot, mock_pipedrive, mock_salesforce
-from tests.connectors.records import deals
+from tests.integration.crm_standins import mock_hubspot, mock_pipedrive, mock_salesforce
+from tests.integration.crm_standins.records import deals
 
 STAGES = {
     "1001": "won",

@@ -33,7 +33,7 @@ from funnel.sample import (
     generate,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 END = date(2026, 10, 31)
 FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y")
 EMAIL = r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$"

@@ -105,7 +105,7 @@ def _event_fields(entity: str) -> list[str]:
 def _newest_tonight(outcome: SourceOutcome, end: datetime) -> dict[str, datetime | None]:
     """The newest time of each event field over tonight's loaded rows (up to `end`)."""
     fields = _event_fields(outcome.entity)
-    rows = outcome.stored.scan().filter(~pl.col("_rid").is_in(outcome.rejected.implode()))
+    rows = outcome.clean_rows.scan().filter(~pl.col("_rid").is_in(outcome.rejected.implode()))
     newest = rows.select(
         pl.col(f).filter(pl.col(f) <= end).max().alias(f) for f in fields
     ).collect()

@@ -292,8 +292,8 @@ def extract_files(
     """Every file of a CSV source, stacked, `_rid` numbering the rows across files.
 
     Files of more than STREAM_BYTES in all are parked on disk as DuckDB reads them (see
-    ExtractFiles): about READ_BATCH_ROWS rows are in memory at a time, not the source's text (3.3 GB
-    for 10M leads), and `keys` adds a file source's `_hash` and `_key`
+    ExtractFiles): about READ_BATCH_ROWS rows are in memory at a time, not the source's whole text,
+    and `keys` adds a file source's `_hash` and `_key`
     (funnel.incremental.row_keys) to its lineage. Smaller ones are read into memory, which
     is faster (funnel.incremental.keyed adds the keys). A source whose preset reshapes its
     rows (funnel.connectors.ecb) is read into memory: such files are small."""
@@ -399,7 +399,7 @@ def lineage(extract: Extract, columns: list[str]) -> pl.LazyFrame:
 
 def lineage_parts(extract: Extract, columns: list[str]) -> Iterator[pl.DataFrame]:
     """`lineage` a parked file at a time (an extract in memory: all at once), so a caller that
-    joins on it holds one file's strings, not a source's (21M activities at 10M leads)."""
+    joins on it holds one file's strings, not a whole source's."""
     if extract.on_disk is None:
         yield extract.rows.select("_rid", *columns)
         return

@@ -27,8 +27,7 @@ from transforms.schema import ENTITIES, Entity
 HYGIENE_VERSION = 5
 #: Rows cleaned at a time (about: a parked extract's slices are whole batches of its reader).
 #: Cleaning makes passing copies of the rows it works on, and the cleaned rows of a whole
-#: source are large too (3 GB for 21M activities): a slice at a time is read, cleaned and
-#: parked.
+#: source are large too: a slice at a time is read, cleaned and written to disk.
 CLEAN_ROWS = 1_000_000
 
 

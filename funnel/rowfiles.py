@@ -1,10 +1,9 @@
 """Rows that wait on disk between two steps of a run, so a slice of one source's rows is in
-memory at a time, not sources whole (at 10M leads the leads' text is 3.3 GB, their cleaned rows
-3 GB).
+memory at a time, not sources whole.
 
 The rows go to uncompressed Arrow IPC files in the temporary folder, written by polars a slice
-at a time (`RowFiles`), so polars reads them back at disk speed without converting them (LZ4
-took twice as long both ways; files written by pyarrow read back up to four times slower).
+at a time (`RowFiles`), so polars reads them back at disk speed without converting them
+(compressed files, and files written by pyarrow, were slower: docs/decisions.md).
 The files are removed when their owner is garbage-collected, or at exit.
 """
 
@@ -66,7 +65,7 @@ class RowFiles:
         """Those columns (default: all) of the rows whose `_rid` is in `rids`, a file at a
         time and within it a record batch at a time: little more than a batch is in memory.
         (Over a memory map, polars' conversion of the strings reads every page of the file,
-        which then counts as resident: 4 GB for 10M leads' text.)"""
+        which then counts as resident.)"""
         wanted = rids.implode()
         picked = (pl.scan_ipc(path).filter(pl.col("_rid").is_in(wanted)) for path in self.paths)
         return pl.concat(

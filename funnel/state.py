@@ -110,10 +110,9 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 #: DuckDB's memory, in bytes, for the load's snapshot comparison beyond what the load
-#: transaction already holds (it spills past that; unbounded it takes about 0.9 GB at 1M leads).
-#: 512 MiB ran out of memory at 10M leads when the transaction held little (a night of changes
-#: only: 953 MiB of table blocks held, limit 1.4 GiB); 1 GiB took 40 s there. The comparison
-#: gets at least the configured `[warehouse] memory_limit` (see `limit_memory_growth`).
+#: transaction already holds (it spills past that): half of it ran out of memory on the largest
+#: nights (docs/decisions.md). The comparison gets at least the configured
+#: `[warehouse] memory_limit` (see `limit_memory_growth`).
 LOAD_MEMORY = 2**30
 
 
@@ -122,10 +121,10 @@ def limit_memory_growth(con: duckdb.DuckDBPyConnection, allowance: int, at_least
     in all, spilling to disk past that. What it holds stays allowed: a load transaction's
     updates cannot spill.
 
-    `at_least`: what the comparison needs beyond what is held is not fixed. A 10M-lead night
-    whose export overwrote its files held 1.7 GiB and ran out at 2.7 GiB; with the models'
-    limit as the floor (`[warehouse] memory_limit`, 4GB at that size, what the run is sized
-    for anyway) it passed in 24 s."""
+    `at_least`: what the comparison needs beyond what is held is not fixed: a large night
+    whose export overwrote its files ran out with the allowance alone, and passed with the
+    models' limit (`[warehouse] memory_limit`, what the run is sized for anyway) as the floor
+    (docs/decisions.md)."""
     row = con.execute("select coalesce(sum(memory_usage_bytes), 0) from duckdb_memory()").fetchone()
     used = int(row[0]) if row else 0
     con.execute(f"set memory_limit = '{max(used + allowance, at_least)}B'")
@@ -321,10 +320,9 @@ def load_rows(
                 row_hash = pl.col("_hash") if "_hash" in loaded.columns else pl.lit(None)
                 # Handed to DuckDB as Arrow once (string views): DuckDB would otherwise convert
                 # the polars frame itself, once per time the query looks at it. In one chunk:
-                # the slice read back from its parked file comes in chunks of about 110k rows,
-                # and DuckDB keeps such an insert's rows uncompressed until the state file is
-                # closed, then compresses them all in one thread (2.5 s at 1M leads; in one
-                # chunk the insert compresses them as it writes).
+                # the slice read back from its file comes in small chunks, and DuckDB keeps such
+                # an insert's rows uncompressed until the state file is closed, then compresses
+                # them all in one thread (in one chunk the insert compresses them as it writes).
                 rows = loaded.select(
                     *entity.fields,
                     *(["stage_label"] if entity.has_stage else []),

@@ -141,7 +141,7 @@ def map_stage(frame: pl.DataFrame, stages: Mapping[str, str]) -> pl.DataFrame:
             .alias(col)
         )
 
-    # a stage column has a handful of labels: map each once (stage history: 1.3M rows)
+    # a stage column has a handful of labels over many rows: map each label once
     return frame.with_columns(
         pl.col("stage").alias("stage_label"),
         by_distinct_value(frame.get_column("stage"), canonical),

@@ -2,7 +2,8 @@
 
 Four CSV files in the CRM's own spelling (not canonical names): leads, opportunities, stage
 history and activities. Everything is drawn vectorised (numpy + polars, no per-row Python), in
-chunks of `CHUNK_LEADS` leads, so 10M leads fit in a few GB. Same arguments, same bytes.
+chunks of `CHUNK_LEADS` leads, so memory stays bounded however many leads. Same arguments,
+same bytes.
 
 Clean rows obey the funnel's rules: every event lies between `end_date` minus two years and
 `end_date` (inclusive), an opportunity's Created Date is its first stage entry and its Stage

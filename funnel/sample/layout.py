@@ -18,7 +18,7 @@ FILES: tuple[str, ...] = (LEADS_FILE, OPPORTUNITIES_FILE, HISTORY_FILE, ACTIVITI
 RATES_FILE = "eurofxref-hist.csv"
 MANIFEST_FILE = "_manifest.json"
 
-#: Leads per chunk: bounds memory (about 0.5 GB per chunk); part of the output's identity.
+#: Leads per chunk: bounds memory whatever the number of leads; part of the output's identity.
 CHUNK_LEADS = 500_000
 #: Days of history before end_date.
 WINDOW_DAYS = 730

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from funnel.report import charts
 from funnel.report import format as fmt
 from funnel.report.model import Context, Figure, Section, Table
-from funnel.report.sections.common import RANK_WINDOW, TOP, best_and_worst
+
+#: owner and source rankings look at the trailing year.
+RANK_WINDOW = "365d"
+#: how many best and worst owners or sources to show.
+TOP = 5
+
+
+def best_and_worst(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """rows ranked best first: the top and the bottom TOP, each tagged with its group."""
+    n = len(rows)
+    ranked = list(enumerate(rows, start=1))
+    picked = ranked if n <= 2 * TOP else ranked[:TOP] + ranked[-TOP:]
+    return [
+        {**r, "rank": rank, "group": "best" if rank <= (n + 1) // 2 else "worst"}
+        for rank, r in picked
+    ]
 
 
 def owners(ctx: Context) -> Section | None:

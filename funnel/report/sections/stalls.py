@@ -7,8 +7,14 @@ from typing import Any
 from funnel.report import charts
 from funnel.report import format as fmt
 from funnel.report.model import Context, Figure, Section, Table
-from funnel.report.sections.common import DURATION_WINDOW, OPEN_STAGES, stage_sort
+from funnel.report.sections.common import stage_sort
+from transforms.schema import CLOSED_STAGES, STAGES
 
+OPEN_STAGES = [s for s in STAGES if s not in CLOSED_STAGES]
+#: the window of stage_durations the report shows.
+DURATION_WINDOW = "90d"
+
+#: What became of each entry into a stage, in the order the chart stacks and the table lists them.
 OUTCOMES = (
     "moved forward",
     "moved back",

@@ -9,7 +9,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 install: .venv/.installed
 
 # Bytecode is compiled at install: PYTHONDONTWRITEBYTECODE (set on our machines) otherwise makes
-# every process compile each module it imports again (great-expectations: 6.3 s instead of 3.4 s).
+# every process compile each module it imports again (docs/decisions.md has the cost).
 .venv/.installed: pyproject.toml uv.lock Makefile
 	test -x $(PY) || python3 -m venv .venv
 	$(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.9
@@ -20,11 +20,12 @@ install: .venv/.installed
 run: install
 	.venv/bin/funnel run --config funnel.toml --as-of 2026-10-31
 
-## test: lint, type-check and the whole test suite
+## test: lint, type-check, the import contracts (pyproject.toml) and the whole test suite
 test: install
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+	.venv/bin/lint-imports
 	$(PY) -m pytest
 
 lint: install

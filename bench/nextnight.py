@@ -36,7 +36,7 @@ FILES = {
     "activities.csv": ("AC-", "Taylor Changed"),
 }
 CHANGED, NEW, GONE = 5, 5, 1  # per mille of the rows
-#: Files copied to the next night as they are (funnel.generate.RATES_FILE).
+#: Files copied to the next night as they are (funnel.sample.RATES_FILE).
 UNCHANGED = ("eurofxref-hist.csv",)
 
 

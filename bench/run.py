@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import nextnight  # noqa: E402
-from funnel import generate as generator  # noqa: E402
+from funnel import sample as generator  # noqa: E402
 from funnel.config import load_config  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -73,8 +73,11 @@ class Measured:
 
 
 def generator_version() -> str:
-    """Changes whenever funnel/generate.py changes (the cached exports are keyed by it)."""
-    return hashlib.sha256(Path(generator.__file__).read_bytes()).hexdigest()[:12]
+    """Changes whenever funnel/sample/ changes (the cached exports are keyed by it)."""
+    digest = hashlib.sha256()
+    for module in sorted(Path(generator.__file__).parent.glob("*.py")):
+        digest.update(module.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def cached_export(cache: Path, leads: int, seed: int) -> Path:
@@ -264,12 +267,12 @@ def run_child(
 def baseline_spec(config_path: Path, out: Path) -> dict[str, Any]:
     """What bench/baseline.py needs, taken from the config (so it imports no pipeline code)."""
     from funnel.config import load_config
-    from funnel.connectors import effective_mapping, reshape_of
+    from funnel.connectors.presets import effective_mapping, reshape_of
     from funnel.encodings import duckdb_encoding
     from funnel.extract import file_encoding, read_header
-    from funnel.schema import ENTITIES, LINEAGE_COLUMNS, raw_table_ddl, raw_table_name
     from funnel.state import LOG_DDL, SNAPSHOT_DDL
     from transforms.clean import stage_lookup
+    from transforms.schema import ENTITIES, LINEAGE_COLUMNS, raw_table_ddl, raw_table_name
 
     config = load_config(config_path)
     sources = []

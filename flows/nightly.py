@@ -22,7 +22,6 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from funnel import (
     alerts,
-    connectors,
     incremental,
     progress,
     recovery,
@@ -33,8 +32,9 @@ from funnel import (
     warehouse,
 )
 from funnel.config import FunnelConfig, SourceConfig, load_config
+from funnel.connectors.registry import is_api
 from funnel.errors import DataQualityError, FunnelError
-from funnel.extract import extract_files
+from funnel.extract import extract_api, extract_files
 from funnel.freshness import Freshness, blocking, judge, kept_rows, with_results
 from funnel.hygiene import CleanSource, clean_source, record_ids
 from funnel.quality import volume
@@ -42,8 +42,8 @@ from funnel.quality.rates import Rates, rates_of
 from funnel.quality.validate import EntityOutcome, validate_entity
 from funnel.report import files
 from funnel.runlock import new_run_id
-from funnel.schema import ENTITIES
 from funnel.summary import RunSummary, SourceCounts, alert_text
+from transforms.schema import ENTITIES
 
 
 @task(cache_policy=NONE)
@@ -62,7 +62,7 @@ def extract(
         with state.open_state(config.state_path) as con:
             merge = state.has_rows(con, source.name, source.entity)
         return incremental.Read(replace(rows, incremental=merge))
-    if not connectors.is_api(source.format):
+    if not is_api(source.format):
         rows = extract_files(config, source, incremental.row_keys(source))
         with state.open_state(config.state_path) as con:
             digest = rates.digest() if rates is not None else None
@@ -71,7 +71,7 @@ def extract(
     if source.incremental:
         with state.open_state(config.state_path) as con:
             watermark = state.get_watermark(con, source.name, source.entity, source.format)
-    return incremental.Read(connectors.extract_api(source, watermark))
+    return incremental.Read(extract_api(source, watermark))
 
 
 @task(cache_policy=NONE)

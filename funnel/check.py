@@ -19,7 +19,8 @@ from pathlib import Path
 import polars as pl
 
 from funnel.config import FunnelConfig, SourceConfig
-from funnel.connectors import effective_mapping, is_api, reshape_of
+from funnel.connectors.presets import effective_mapping, reshape_of
+from funnel.connectors.registry import is_api
 from funnel.errors import ConfigError
 from funnel.extract import extract_head, read_header, unique_names
 from funnel.hygiene import clean_source
@@ -29,9 +30,9 @@ from funnel.quality.outcomes import DEFAULT_SEVERITY as OUTCOME_SEVERITY
 from funnel.quality.outcomes import check_outcomes
 from funnel.quality.ranges import Limits
 from funnel.reasons import reason_groups, where
-from funnel.schema import ENTITIES
 from transforms.mapping import to_canonical
 from transforms.numbers import MarkCounts
+from transforms.schema import ENTITIES
 
 #: Rows read of each file by default: enough to see every column's format and most labels.
 DEFAULT_ROWS = 10_000

@@ -407,7 +407,7 @@ def generate(
     seed: Annotated[int, typer.Option("--seed", help="Random seed; same seed, same bytes.")] = 42,
 ) -> None:
     """Write a synthetic CRM export (leads, opportunities, stage history, activities)."""
-    from funnel.generate import generate as write_export
+    from funnel.sample import generate as write_export
 
     summary = write_export(out_dir, leads=leads, seed=seed)
     out.print(f"wrote {out_dir}: {summary}")

@@ -17,10 +17,10 @@ import duckdb
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from funnel import redact
-from funnel.connectors import check_source, is_api
 from funnel.connectors.http import MAX_PAGES
+from funnel.connectors.registry import check_source, is_api
 from funnel.errors import ConfigError
-from funnel.schema import ENTITIES, STAGES
+from transforms.schema import ENTITIES, STAGES
 
 Severity = Literal["error", "warn", "off"]
 
@@ -114,7 +114,7 @@ DECIMAL_18_2_MAX = 9_999_999_999_999_999.99
 
 class SourceConfig(_Strict):
     name: str = Field(min_length=1)
-    #: One of funnel.schema.ENTITIES.
+    #: One of transforms.schema.ENTITIES.
     entity: str
     format: str = "csv"
     path: str | None = None

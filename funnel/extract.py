@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -13,21 +14,23 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from funnel import encodings, parking
+from funnel import encodings, rowfiles
 from funnel.config import FunnelConfig, SourceConfig
-from funnel.connectors import export_encoding, reshape_of
+from funnel.connectors.api import pull_source
+from funnel.connectors.base import text_frame
+from funnel.connectors.presets import export_encoding, reshape_of
 from funnel.encodings import FileEncoding
 from funnel.errors import ConfigError
 
 
 @dataclass(frozen=True)
-class Spilled:
+class ExtractFiles:
     """A source's rows on disk in two sets of files, file by file the same rows in the same
     order: `text` holds `_rid` and the source's own columns, `lineage` holds `_rid`, `_file`,
     `_line` and, for file sources, `_hash` and `_key` (see funnel.incremental)."""
 
-    text: parking.Parked
-    lineage: parking.Parked
+    text: rowfiles.RowFiles
+    lineage: rowfiles.RowFiles
 
     @property
     def header(self) -> list[str]:
@@ -42,7 +45,7 @@ class Extract:
     source: str
     #: The file's own columns as text, plus `_rid` (row id in this extract), `_file`, `_line`
     #: (and, for file sources, `_hash` and `_key`: see funnel.incremental); only `_rid` once
-    #: the rows are on disk (`spilled`).
+    #: the rows are on disk (`on_disk`).
     rows: pl.DataFrame
     #: Structurally broken rows: `_file`, `_line`, `check`, `reason`, `original_row`.
     rejects: pl.DataFrame
@@ -54,9 +57,9 @@ class Extract:
     #: the rows of their records; the source's other loaded rows stay.
     incremental: bool = False
     #: The rows on disk: a large file source's from the start (see `extract_files`), any
-    #: source's once cleaned (`spill`); `rows` then keeps only `_rid` (an incremental run's:
+    #: source's once cleaned (`to_disk`); `rows` then keeps only `_rid` (an incremental run's:
     #: and `_fresh`).
-    spilled: Spilled | None = None
+    on_disk: ExtractFiles | None = None
     #: An incremental run (funnel.incremental): `rows` holds only the rows processed tonight;
     #: this many other rows of the export were loaded before as they are and stay loaded.
     carried: int = 0
@@ -72,7 +75,7 @@ class Extract:
     @property
     def header(self) -> list[str]:
         """The source's own columns."""
-        return self.spilled.header if self.spilled else own_columns(self.rows)
+        return self.on_disk.header if self.on_disk else own_columns(self.rows)
 
 
 def own_columns(rows: pl.DataFrame) -> list[str]:
@@ -271,6 +274,29 @@ def _read_files(
     )
 
 
+def extract_api(
+    source: SourceConfig,
+    watermark: str | None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Extract:
+    """Pull one API source into an Extract (a full pull when `watermark` is None)."""
+    pulled = pull_source(source, watermark, sleep)
+    rows = text_frame(pulled.records, pulled.fields)
+    rows = rows.with_row_index("_rid").with_columns(
+        pl.col("_rid").cast(pl.Int64),
+        pl.lit(pulled.endpoint).alias("_file"),
+        (pl.col("_rid").cast(pl.Int64) + 1).alias("_line"),
+    )
+    return Extract(
+        source=source.name,
+        rows=rows,
+        rejects=pl.DataFrame(schema=REJECT_SCHEMA),
+        files=(pulled.endpoint,),
+        watermark=pulled.watermark,
+        incremental=pulled.incremental,
+    )
+
+
 def _text_frame(columns: list[str]) -> pl.DataFrame:
     return pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
 
@@ -281,8 +307,8 @@ def extract_files(
     """Every file of a CSV source, stacked, `_rid` numbering the rows across files.
 
     Files of more than STREAM_BYTES in all are parked on disk as DuckDB reads them (see
-    Spilled): about READ_BATCH_ROWS rows are in memory at a time, not the source's text (3.3 GB
-    for 10M leads), and `keys` adds a file source's `_hash` and `_key`
+    ExtractFiles): about READ_BATCH_ROWS rows are in memory at a time, not the source's whole text,
+    and `keys` adds a file source's `_hash` and `_key`
     (funnel.incremental.row_keys) to its lineage. Smaller ones are read into memory, which
     is faster (funnel.incremental.keyed adds the keys). A source whose preset reshapes its
     rows (funnel.connectors.ecb) is read into memory: such files are small."""
@@ -300,11 +326,14 @@ def extract_head(config: FunnelConfig, source: SourceConfig, rows: int) -> Extra
 
 
 def _stream_files(source: SourceConfig, files: list[Path], keys: RowKeys | None) -> Extract:
-    """Every file of a CSV source onto disk, about READ_BATCH_ROWS rows at a time (Spilled)."""
+    """Every file of a CSV source onto disk, about READ_BATCH_ROWS rows at a time (ExtractFiles)."""
     found = [file_encoding(path, source) for path in files]
     headers = [unique_names(read_header(p, source, e)) for p, e in zip(files, found, strict=True)]
     columns = list(dict.fromkeys(c for header in headers for c in header))
-    text, lineage = parking.Parked(f"{source.name}-text"), parking.Parked(f"{source.name}-lineage")
+    text, lineage = (
+        rowfiles.RowFiles(f"{source.name}-text"),
+        rowfiles.RowFiles(f"{source.name}-lineage"),
+    )
     rejects: list[pl.DataFrame] = []
     keyed: list[pl.DataFrame] = []  # this file's key columns, one frame per text file
     pending: list[pl.DataFrame] = []
@@ -353,7 +382,7 @@ def _stream_files(source: SourceConfig, files: list[Path], keys: RowKeys | None)
         rows=pl.DataFrame({"_rid": pl.int_range(0, rows, dtype=pl.Int64, eager=True)}),
         rejects=pl.concat(rejects),
         files=tuple(str(f) for f in files),
-        spilled=Spilled(text, lineage),
+        on_disk=ExtractFiles(text, lineage),
         encoding=encodings.describe(found),
     )
 
@@ -364,38 +393,38 @@ def _frame(batch: pa.RecordBatch | pa.Table) -> pl.DataFrame:
     return frame
 
 
-def spill(extract: Extract) -> Extract:
-    """The extract with its rows parked on disk (see Spilled); only `_rid` stays in memory.
+def to_disk(extract: Extract) -> Extract:
+    """The extract with its rows parked on disk (see ExtractFiles); only `_rid` stays in memory.
 
     Once a source is cleaned its rows are only needed for the few that end in quarantine
     (`original_rows`) and, at the load, for the hashes of the rows loaded (`lineage`), both
     read from the files. (A file source's rows are parked as they are read.)
     """
-    if extract.spilled is not None:
+    if extract.on_disk is not None:
         return extract
     rows = extract.rows
     own = own_columns(rows)
     marks = [c for c in rows.columns if c.startswith("_") and c != "_rid"]
-    spilled = Spilled(
-        parking.write_temp(rows.select("_rid", *own), f"{extract.source}-text"),
-        parking.write_temp(rows.select("_rid", *marks), f"{extract.source}-lineage"),
+    files = ExtractFiles(
+        rowfiles.write_temp(rows.select("_rid", *own), f"{extract.source}-text"),
+        rowfiles.write_temp(rows.select("_rid", *marks), f"{extract.source}-lineage"),
     )
-    return replace(extract, rows=rows.select("_rid"), spilled=spilled)
+    return replace(extract, rows=rows.select("_rid"), on_disk=files)
 
 
 def lineage(extract: Extract, columns: list[str]) -> pl.LazyFrame:
     """`_rid` and those lineage columns of every row (read from the files of a parked extract)."""
-    rows = extract.spilled.lineage.scan() if extract.spilled else extract.rows.lazy()
+    rows = extract.on_disk.lineage.scan() if extract.on_disk else extract.rows.lazy()
     return rows.select("_rid", *columns)
 
 
 def lineage_parts(extract: Extract, columns: list[str]) -> Iterator[pl.DataFrame]:
     """`lineage` a parked file at a time (an extract in memory: all at once), so a caller that
-    joins on it holds one file's strings, not a source's (21M activities at 10M leads)."""
-    if extract.spilled is None:
+    joins on it holds one file's strings, not a whole source's."""
+    if extract.on_disk is None:
         yield extract.rows.select("_rid", *columns)
         return
-    parked = extract.spilled.lineage
+    parked = extract.on_disk.lineage
     for i in range(len(parked.paths)):
         yield parked.read(i, ["_rid", *columns])
 
@@ -404,12 +433,12 @@ def text_slices(extract: Extract, size: int) -> Iterator[pl.DataFrame]:
     """The extract's rows (of a narrowed one: those left in `rows`) with their own columns and
     lineage, about `size` rows at a time (a parked extract's: whole files of it); at least one
     frame, even when empty."""
-    if extract.spilled is None:
+    if extract.on_disk is None:
         for start in range(0, max(extract.rows.height, 1), size):
             yield extract.rows.slice(start, size)
         return
     wanted = extract.rows.get_column("_rid").implode() if extract.carried else None
-    text, where = extract.spilled.text, extract.spilled.lineage
+    text, where = extract.on_disk.text, extract.on_disk.lineage
     files = list(range(len(text.paths)))
     while files:
         picked: list[int] = []
@@ -434,11 +463,11 @@ def original_rows(extract: Extract, rids: pl.Series) -> pl.DataFrame:
     rows.
 
     A parked source's files are read one at a time, and only the picked rows kept."""
-    if extract.spilled is None:
+    if extract.on_disk is None:
         rows = extract.rows
         return _as_json(rows[rows.get_column("_rid").is_in(rids.implode()).arg_true()])
-    text = extract.spilled.text.pick(rids)
-    where = extract.spilled.lineage.pick(rids, ["_rid", "_file", "_line"])
+    text = extract.on_disk.text.pick(rids)
+    where = extract.on_disk.lineage.pick(rids, ["_rid", "_file", "_line"])
     return _as_json(text.join(where, on="_rid", how="left"))
 
 

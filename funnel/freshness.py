@@ -23,8 +23,8 @@ from funnel.hygiene import CleanSource, record_ids
 from funnel.incremental import Carry
 from funnel.quality.checks import EVENT_FIELDS
 from funnel.quality.validate import RESULT_SCHEMA, EntityOutcome, SourceOutcome
-from funnel.schema import ENTITIES, raw_table_name
 from funnel.state import upsert_key
+from transforms.schema import ENTITIES, raw_table_name
 
 CHECK = "freshness"
 
@@ -105,7 +105,7 @@ def _event_fields(entity: str) -> list[str]:
 def _newest_tonight(outcome: SourceOutcome, end: datetime) -> dict[str, datetime | None]:
     """The newest time of each event field over tonight's loaded rows (up to `end`)."""
     fields = _event_fields(outcome.entity)
-    rows = outcome.stored.scan().filter(~pl.col("_rid").is_in(outcome.rejected.implode()))
+    rows = outcome.clean_rows.scan().filter(~pl.col("_rid").is_in(outcome.rejected.implode()))
     newest = rows.select(
         pl.col(f).filter(pl.col(f) <= end).max().alias(f) for f in fields
     ).collect()

@@ -8,26 +8,26 @@ from typing import Literal
 
 import polars as pl
 
-from funnel import parking
+from funnel import rowfiles
 from funnel.config import FunnelConfig, SourceConfig
-from funnel.connectors import effective_mapping, is_api
 from funnel.connectors import outcome as outcomes
 from funnel.connectors.outcome import OUTCOME_COLUMN as OUTCOME
+from funnel.connectors.presets import effective_mapping
+from funnel.connectors.registry import is_api
 from funnel.errors import ConfigError
-from funnel.extract import Extract, spill, text_slices
-from funnel.schema import ENTITIES, Entity
+from funnel.extract import Extract, text_slices, to_disk
 from transforms.clean import CleanOptions, clean, probability_scale_of, trim_blanks
 from transforms.dedupe import dedupe_key, superseded_rows
 from transforms.mapping import Mapped, to_canonical
 from transforms.numbers import MarkCounts, NumberFormat, decide_format
+from transforms.schema import ENTITIES, Entity
 
 #: Bump when a change to cleaning, deduplication or the checks changes the rows a run loads:
 #: a file source whose last load was cleaned by another version then runs in full once.
 HYGIENE_VERSION = 5
 #: Rows cleaned at a time (about: a parked extract's slices are whole batches of its reader).
 #: Cleaning makes passing copies of the rows it works on, and the cleaned rows of a whole
-#: source are large too (3 GB for 21M activities): a slice at a time is read, cleaned and
-#: parked.
+#: source are large too: a slice at a time is read, cleaned and written to disk.
 CLEAN_ROWS = 1_000_000
 
 
@@ -39,7 +39,7 @@ class CleanSource:
     extract: Extract
     #: Typed canonical fields, `stage_label`, `_unparsed`, `_rid`, `_file`, `_line` (and a file
     #: source's `_hash`), parked on disk as they are cleaned, less the superseded rows.
-    stored: parking.Stored
+    clean_rows: rowfiles.KeptRows
     #: `_rid`, `winner_line`: older copies of an id that a newer row replaced.
     superseded: pl.DataFrame
     #: Required fields the source does not provide at all (a blocking gate).
@@ -51,7 +51,7 @@ class CleanSource:
 
     @property
     def rows(self) -> pl.DataFrame:
-        return self.stored.read()
+        return self.clean_rows.read()
 
 
 def number_fields(entity: Entity) -> list[str]:
@@ -157,7 +157,7 @@ def clean_source(
         number_formats=formats,
     )
     closes = mapping.closed_at_from_close_date and "closed_at" in entity.fields
-    cleaned = parking.Parked(f"{source.name}-clean")
+    cleaned = rowfiles.RowFiles(f"{source.name}-clean")
     missing_required: tuple[str, ...] = ()
     tally = outcomes.Tally(outcome.name) if outcome is not None else None
     if mapping.outcome_missing and entity.has_stage:
@@ -178,11 +178,13 @@ def clean_source(
         cleaned.write(closed_at_from_close_date(part) if closes else part)
         del rows, canonical, part  # not held while the next slice is read
     superseded = superseded_rows(_dedupe_columns(cleaned, entity), entity)
-    stored = parking.Stored(cleaned, superseded.get_column("_rid"))
-    return CleanSource(source, spill(extract), stored, superseded, missing_required, tally, formats)
+    clean_rows = rowfiles.KeptRows(cleaned, superseded.get_column("_rid"))
+    return CleanSource(
+        source, to_disk(extract), clean_rows, superseded, missing_required, tally, formats
+    )
 
 
-def _dedupe_columns(cleaned: parking.Parked, entity: Entity) -> pl.DataFrame:
+def _dedupe_columns(cleaned: rowfiles.RowFiles, entity: Entity) -> pl.DataFrame:
     """The columns dedupe reads, of every cleaned row."""
     rows = cleaned.scan()
     names = rows.collect_schema().names()

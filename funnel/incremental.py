@@ -27,16 +27,16 @@ import duckdb
 import polars as pl
 
 from funnel.config import FunnelConfig, SourceConfig
-from funnel.connectors import effective_mapping
+from funnel.connectors.presets import effective_mapping
 from funnel.extract import Extract, RowKeys, lineage, lineage_parts, own_columns
 from funnel.hygiene import HYGIENE_VERSION, decimal_comma_of, number_fields
-from funnel.parking import Parked
 from funnel.quality.checks import BIRTH_FIELDS, EVENT_FIELDS
 from funnel.quality.validate import SourceOutcome
-from funnel.schema import ENTITIES, raw_table_name
+from funnel.rowfiles import RowFiles
 from transforms.clean import auto_scale, probability_numbers, trim_blanks
 from transforms.mapping import to_canonical
 from transforms.numbers import MarkCounts, NumberFormat, decide_format, value_marks
+from transforms.schema import ENTITIES, raw_table_name
 
 Mode = Literal["full", "incremental"]
 #: The record key of rows whose id is blank: such rows are one record for this purpose.
@@ -107,7 +107,7 @@ class Carry:
     mode: Mode
     #: Hashes of the stored raw rows that stay, with today's file and line (KEPT_SCHEMA), on
     #: disk until the load (at 10M leads 48M rows, about 2.3 GB in memory).
-    kept: Parked
+    kept: RowFiles
     #: Stored hashes whose raw rows go (gone, changed, or of an affected record).
     dropped: pl.DataFrame  # DROPPED_SCHEMA
 
@@ -171,7 +171,7 @@ def keyed(
     of what the source's checks read from other entities (funnel.quality.rates.Rates)."""
     entity = ENTITIES[source.entity]
     header = extract.header
-    if extract.spilled is None:
+    if extract.on_disk is None:
         rows = extract.rows
         extract = replace(extract, rows=pl.concat([rows, row_keys(source)(rows)], how="horizontal"))
     mapping = effective_mapping(source, header)
@@ -232,10 +232,10 @@ def _head(source: SourceConfig, extract: Extract, fields: list[str]) -> pl.DataF
     """Those canonical fields of the export's first EXAMPLE_ROWS rows, as cleaning reads them:
     the same rows whichever records a run cleans, so the words in dq_results are the same for
     an incremental run as for a full one."""
-    if extract.spilled is None:
+    if extract.on_disk is None:
         rows = extract.rows.head(EXAMPLE_ROWS)
     else:
-        rows = pl.scan_ipc(extract.spilled.text.paths[0]).head(EXAMPLE_ROWS).collect()
+        rows = pl.scan_ipc(extract.on_disk.text.paths[0]).head(EXAMPLE_ROWS).collect()
     mapping = effective_mapping(source, own_columns(rows))
     frame = mapping.prepare(rows) if mapping.prepare else rows
     mapped = to_canonical(frame, ENTITIES[source.entity], mapping.columns, source.constants).frame
@@ -325,7 +325,7 @@ def narrow(
     carried_warned = int(kept.join(stored, on="_hash").get_column("warned").sum())
     dropped = prior.join(kept.select(pl.col("_hash").alias("row_hash")), on="row_hash", how="anti")
     subset = rows.filter(process)
-    parked = Parked("kept")
+    parked = RowFiles("kept")
     for start in range(0, kept.height, CARRY_ROWS):
         parked.write(kept.slice(start, CARRY_ROWS))
     return (
@@ -336,7 +336,7 @@ def narrow(
 
 def full() -> Carry:
     """A source run in full: nothing is carried."""
-    return Carry("full", Parked("kept"), pl.DataFrame(schema=DROPPED_SCHEMA))
+    return Carry("full", RowFiles("kept"), pl.DataFrame(schema=DROPPED_SCHEMA))
 
 
 def drop_replaced(con: duckdb.DuckDBPyConnection, source: SourceConfig, carry: Carry) -> None:
@@ -449,7 +449,7 @@ def _as_of_bound(columns: list[str], entity_name: str, as_of: date | None) -> pl
 def newly_loaded(outcome: SourceOutcome, extract: Extract) -> Iterator[pl.DataFrame]:
     """PRIOR_SCHEMA rows of the rows the source loads tonight (not the carried ones), a lineage
     file at a time: a source's row keys at once took 1.3 GiB more at 10M leads (activities)."""
-    rows = outcome.stored.scan()  # parked: reads these few columns only
+    rows = outcome.clean_rows.scan()  # parked: reads these few columns only
     columns = rows.collect_schema().names()
     loaded = (  # about 10 bytes a row
         rows.filter(~pl.col("_rid").is_in(outcome.rejected.implode()))

@@ -11,10 +11,11 @@ from pathlib import Path
 import polars as pl
 
 from funnel.config import SourceConfig
-from funnel.connectors import FORMATS, find_column
+from funnel.connectors.columns import find_column
+from funnel.connectors.registry import FORMATS
 from funnel.extract import read_header
-from funnel.schema import ENTITIES, STAGES
 from transforms.parse import parse_timestamps
+from transforms.schema import ENTITIES, STAGES
 
 #: The entities an export of one CRM object holds (reference data has presets of its own).
 GUESSED_ENTITIES = ("leads", "opportunities", "stage_history", "activities")

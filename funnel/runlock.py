@@ -41,13 +41,16 @@ def lock_path(state_path: Path) -> Path:
 
 
 @dataclass
-class _Held:
+class _HeldLock:
+    """A lock file this process holds: its descriptor, how deeply it is re-entered, and by whom."""
+
     fd: int
     depth: int
     holders: list[str]
 
 
-_registry: dict[Path, _Held] = {}
+#: The lock files this process holds, by path (a run re-entering its own lock nests).
+_registry: dict[Path, _HeldLock] = {}
 _registry_lock = threading.Lock()
 
 
@@ -146,7 +149,7 @@ def take(
         os.close(fd)
         raise
     with _registry_lock:
-        _registry[path] = _Held(fd, 1, [line])
+        _registry[path] = _HeldLock(fd, 1, [line])
     return Lock(path)
 
 

@@ -6,19 +6,23 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
 
 from funnel import redact
-from funnel.quality.validate import EntityOutcome
-from funnel.schema import (
+from transforms.schema import (
     ENTITIES,
     LINEAGE_COLUMNS,
     ROW_HASH_COLUMN,
     raw_table_ddl,
     raw_table_name,
 )
+
+if TYPE_CHECKING:
+    # only annotations: the validation step imports the state's clock (funnel.quality.volume)
+    from funnel.quality.validate import EntityOutcome
 
 LOG_DDL = (
     """create table if not exists log_pipeline_runs (
@@ -87,24 +91,28 @@ def open_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
     try:
-        for entity in ENTITIES.values():
-            con.execute(raw_table_ddl(entity))
-            con.execute(
-                f"alter table {raw_table_name(entity.name)}"
-                f" add column if not exists {ROW_HASH_COLUMN} ubigint"
-            )
-        for ddl in (*LOG_DDL, *SNAPSHOT_DDL, *INCREMENTAL_DDL):
-            con.execute(ddl)
+        create_tables(con)
         yield con
     finally:
         con.close()
 
 
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Every table of the state file (raw, log, snapshot, incremental) that is not there yet."""
+    for entity in ENTITIES.values():
+        con.execute(raw_table_ddl(entity))
+        con.execute(
+            f"alter table {raw_table_name(entity.name)}"
+            f" add column if not exists {ROW_HASH_COLUMN} ubigint"
+        )
+    for ddl in (*LOG_DDL, *SNAPSHOT_DDL, *INCREMENTAL_DDL):
+        con.execute(ddl)
+
+
 #: DuckDB's memory, in bytes, for the load's snapshot comparison beyond what the load
-#: transaction already holds (it spills past that; unbounded it takes about 0.9 GB at 1M leads).
-#: 512 MiB ran out of memory at 10M leads when the transaction held little (a night of changes
-#: only: 953 MiB of table blocks held, limit 1.4 GiB); 1 GiB took 40 s there. The comparison
-#: gets at least the configured `[warehouse] memory_limit` (see `limit_memory_growth`).
+#: transaction already holds (it spills past that): half of it ran out of memory on the largest
+#: nights (docs/decisions.md). The comparison gets at least the configured
+#: `[warehouse] memory_limit` (see `limit_memory_growth`).
 LOAD_MEMORY = 2**30
 
 
@@ -113,10 +121,10 @@ def limit_memory_growth(con: duckdb.DuckDBPyConnection, allowance: int, at_least
     in all, spilling to disk past that. What it holds stays allowed: a load transaction's
     updates cannot spill.
 
-    `at_least`: what the comparison needs beyond what is held is not fixed. A 10M-lead night
-    whose export overwrote its files held 1.7 GiB and ran out at 2.7 GiB; with the models'
-    limit as the floor (`[warehouse] memory_limit`, 4GB at that size, what the run is sized
-    for anyway) it passed in 24 s."""
+    `at_least`: what the comparison needs beyond what is held is not fixed: a large night
+    whose export overwrote its files ran out with the allowance alone, and passed with the
+    models' limit (`[warehouse] memory_limit`, what the run is sized for anyway) as the floor
+    (docs/decisions.md)."""
     row = con.execute("select coalesce(sum(memory_usage_bytes), 0) from duckdb_memory()").fetchone()
     used = int(row[0]) if row else 0
     con.execute(f"set memory_limit = '{max(used + allowance, at_least)}B'")
@@ -312,10 +320,9 @@ def load_rows(
                 row_hash = pl.col("_hash") if "_hash" in loaded.columns else pl.lit(None)
                 # Handed to DuckDB as Arrow once (string views): DuckDB would otherwise convert
                 # the polars frame itself, once per time the query looks at it. In one chunk:
-                # the slice read back from its parked file comes in chunks of about 110k rows,
-                # and DuckDB keeps such an insert's rows uncompressed until the state file is
-                # closed, then compresses them all in one thread (2.5 s at 1M leads; in one
-                # chunk the insert compresses them as it writes).
+                # the slice read back from its file comes in small chunks, and DuckDB keeps such
+                # an insert's rows uncompressed until the state file is closed, then compresses
+                # them all in one thread (in one chunk the insert compresses them as it writes).
                 rows = loaded.select(
                     *entity.fields,
                     *(["stage_label"] if entity.has_stage else []),

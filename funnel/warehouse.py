@@ -15,8 +15,8 @@ import duckdb
 from funnel import dictionary, sqlmodels
 from funnel.config import FunnelConfig, QualificationConfig
 from funnel.errors import FunnelError
-from funnel.schema import ENTITIES, raw_table_name
 from funnel.state import LOG_TABLES
+from transforms.schema import ENTITIES, raw_table_name
 
 log = logging.getLogger(__name__)
 

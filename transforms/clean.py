@@ -9,9 +9,9 @@ from typing import Literal
 
 import polars as pl
 
-from funnel.schema import STAGES, Entity
 from transforms.numbers import NumberFormat, detect_formats, read_numbers, self_read
 from transforms.parse import parse_dates, parse_numbers, parse_timestamps
+from transforms.schema import STAGES, Entity
 
 TRUE_WORDS = ("true", "yes", "y", "1", "t", "x")
 FALSE_WORDS = ("false", "no", "n", "0", "f")
@@ -141,7 +141,7 @@ def map_stage(frame: pl.DataFrame, stages: Mapping[str, str]) -> pl.DataFrame:
             .alias(col)
         )
 
-    # a stage column has a handful of labels: map each once (stage history: 1.3M rows)
+    # a stage column has a handful of labels over many rows: map each label once
     return frame.with_columns(
         pl.col("stage").alias("stage_label"),
         by_distinct_value(frame.get_column("stage"), canonical),

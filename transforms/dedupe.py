@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from funnel.schema import Entity
+from transforms.schema import Entity
 
 
 def dedupe_key(entity: Entity) -> list[str]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from funnel.schema import Entity
+from transforms.schema import Entity
 
 #: Lineage columns the extract step adds to every frame: row id, file and line.
 LINEAGE = ("_rid", "_file", "_line")

@@ -49,7 +49,7 @@ class ClosedFlags:
 
 
 OutcomeSpec = StatusColumn | ClosedFlags
-#: Finds a column by its spellings in a header (see funnel.connectors.find_column).
+#: Finds a column by its spellings in a header (see funnel.connectors.columns.find_column).
 Finder = Callable[[tuple[str, ...]], str | None]
 
 

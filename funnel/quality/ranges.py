@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 
 import polars as pl
 
-from funnel.schema import Entity
+from transforms.schema import Entity
 
 #: The first plausible day of any date: the day spine never starts before it either
 #: (sql/intermediate/int_day_spine.sql says the same).

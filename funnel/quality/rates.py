@@ -21,7 +21,7 @@ from datetime import date
 import polars as pl
 
 from funnel.quality.checks import Check
-from funnel.schema import CLOSED_STAGES
+from transforms.schema import CLOSED_STAGES
 
 RATE_COLUMNS = ("currency", "rate_date", "rate_currency")
 

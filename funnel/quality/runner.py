@@ -31,14 +31,14 @@ def _context() -> Any:
     from great_expectations.execution_engine import pandas_execution_engine
 
     # great-expectations fingerprints every pandas batch below this size by hashing all of it,
-    # twice per validation (about half its time at 1M rows), only to note the hash in the
-    # result's batch markers, which nothing here reads. Never fingerprint.
+    # twice per validation (a large share of its time), only to note the hash in the result's
+    # batch markers, which nothing here reads. Never fingerprint.
     pandas_execution_engine.HASH_THRESHOLD = 0
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}  # type: ignore[assignment]
     # An ephemeral context serialises its whole configuration to YAML (kept in memory, read by
-    # nothing here) each time a datasource, asset or batch definition is added or deleted:
-    # about 25 ms each, several per batch. Skip that bookkeeping.
+    # nothing here) each time a datasource, asset or batch definition is added or deleted,
+    # several times per batch. Skip that bookkeeping.
     context._save_project_config = lambda *args, **kwargs: None  # type: ignore[method-assign]
     return context
 
@@ -54,8 +54,8 @@ def _by_columns(checks: list[Check]) -> dict[tuple[str, ...], list[Check]]:
 
 def _pandas(frame: pl.DataFrame, columns: list[str]) -> Any:
     """Those columns as a pandas frame, timestamps as datetime64[ns]: great-expectations compares
-    those vectorised, while any other unit falls back to a Python call per value (25 s instead
-    of 0.1 s at 5M rows). Timestamps beyond the ns range are clipped to it; dates become
+    those vectorised, while any other unit falls back to a Python call per value, far slower.
+    Timestamps beyond the ns range are clipped to it; dates become
     timestamps at midnight (compared with the as-of day's end like any timestamp)."""
     picked = frame.select(columns)
     picked = picked.with_columns(

@@ -9,7 +9,7 @@ from functools import partial
 
 import polars as pl
 
-from funnel import parking
+from funnel import rowfiles
 from funnel.config import ValidationConfig
 from funnel.extract import original_rows
 from funnel.hygiene import CleanSource
@@ -29,7 +29,7 @@ from funnel.quality.ranges import Limits
 from funnel.quality.rates import Rates, with_check_columns
 from funnel.quality.rates import checks as conversion_checks
 from funnel.quality.runner import run_suite
-from funnel.schema import ENTITIES
+from transforms.schema import ENTITIES
 
 #: Rows checked at a time (see `_reasons`).
 VALIDATE_ROWS = 1_000_000
@@ -69,7 +69,7 @@ class SourceOutcome:
     entity: str
     #: The source's rows after hygiene (its CleanSource's, parked on disk until load reads
     #: them); `loaded` is them less `rejected`.
-    stored: parking.Stored
+    clean_rows: rowfiles.KeptRows
     #: `_rid` of the rows quarantined by a check.
     rejected: pl.Series
     rows_read: int
@@ -90,7 +90,7 @@ class SourceOutcome:
         (read back from disk one by one), at least one batch even when empty: the load holds
         one slice in memory, not a copy of the source's rows."""
         rejected = self.rejected.implode()
-        for part in self.stored.slices(rows_per_batch):
+        for part in self.clean_rows.slices(rows_per_batch):
             kept = part.filter(~pl.col("_rid").is_in(rejected)).collect()
             yield kept if self.past_day is None else _as_it_was(kept, self.entity, self.past_day)
 
@@ -141,7 +141,7 @@ def _reasons(
     per_row = [c for c in checks if c not in unique]
     found = []
     for i, p in enumerate(parts):
-        for piece in p.stored.slices(VALIDATE_ROWS):
+        for piece in p.clean_rows.slices(VALIDATE_ROWS):
             rows = with_helper_columns(piece.collect(), entity)
             if helpers is not None:  # columns of checks across entities (rates.with_check_columns)
                 rows = helpers(rows)
@@ -152,7 +152,7 @@ def _reasons(
         fields = [f for f in unique_fields(entity) if f != col]
         ids = pl.concat(
             [
-                p.stored.scan()
+                p.clean_rows.scan()
                 .select(
                     pl.lit(i, pl.Int32).alias("_part"),
                     "_rid",
@@ -334,7 +334,7 @@ def validate_entity(
         quarantine = _quarantine(p, errs, entity.id_field or " and ".join(entity.unique_key))
         rejected = errs.get_column("_rid")
         # an incremental run: the carried rows of the export stay loaded as they were
-        rows_loaded = p.stored.height - rejected.len() + p.extract.carried
+        rows_loaded = p.clean_rows.height - rejected.len() + p.extract.carried
         warned = mine_reasons.filter(pl.col("severity") == "warn").get_column("_rid")
         outcome = _outcome(p, config)
         if outcome is not None and outcome.severity == "warn":
@@ -350,12 +350,12 @@ def validate_entity(
             )
         failed = dict(mine_reasons.group_by("check").len().iter_rows())
         quarantines.append(quarantine)
-        results.append(_results(p, checks, failed, p.stored.height, outcome))
+        results.append(_results(p, checks, failed, p.clean_rows.height, outcome))
         outcomes.append(
             SourceOutcome(
                 source=p.source.name,
                 entity=entity_name,
-                stored=p.stored,
+                clean_rows=p.clean_rows,
                 rejected=rejected,
                 rows_read=p.extract.rows_read,
                 rows_loaded=rows_loaded,

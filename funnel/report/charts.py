@@ -14,7 +14,7 @@ from typing import Any
 
 import altair as alt
 
-from funnel.schema import STAGES
+from transforms.schema import STAGES
 
 WIDTH = 440
 #: Stage colours: open stages in blues, won green, lost red, post-sale teal.

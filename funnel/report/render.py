@@ -58,8 +58,8 @@ def bundle_cache_dir() -> Path:
 
 def _cached_bundle(cache_dir: Path, vl_convert_version: str) -> str:
     """vl-convert's script bundle, read from `cache_dir` when a run of this vl-convert and
-    Vega-Lite version stored it there. Building it starts vl-convert's JavaScript runtime: about
-    1.5 s of every run's report step, for the same text each time. A cache that cannot be read
+    Vega-Lite version stored it there. Building it starts vl-convert's JavaScript runtime: a good
+    part of every run's report step, for the same text each time. A cache that cannot be read
     or written is rebuilt and the bundle returned all the same."""
     import vl_convert
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 
 from bench import nextnight
-from funnel.generate import generate
+from funnel.sample import generate
 
 HEADERS = {
     "leads.csv": "Lead ID,Email,Last Modified Date",

@@ -122,11 +122,11 @@ def test_every_row_is_loaded_or_quarantined_with_file_line_and_reason(tmp_path: 
 def test_parked_rows_load_a_slice_at_a_time_as_they_would_at_once(tmp_path: Path) -> None:
     cfg = _config(tmp_path)
     parts = [clean_source(cfg, s, extract_files(cfg, s)) for s in cfg.sources]
-    assert all(path.exists() for p in parts for path in p.stored.parked.paths)
+    assert all(path.exists() for p in parts for path in p.clean_rows.files.paths)
     crm = validate_entity("leads", parts, date(2024, 3, 1), cfg.validation).sources[0]
     whole = list(crm.loaded())
     slices = list(crm.loaded(rows_per_batch=2))
-    checked = crm.stored.height  # the rows left after the reader and dedupe: 7 of 9
+    checked = crm.clean_rows.height  # the rows left after the reader and dedupe: 7 of 9
     assert checked == 7 and len(whole) == 1 and len(slices) == 4  # in slices of 2
     assert sum(s.height for s in slices) == crm.rows_loaded == 1
     assert pl.concat(slices).to_dicts() == whole[0].to_dicts()
@@ -183,7 +183,7 @@ def test_a_source_is_parked_batch_by_batch_with_every_row_its_line_key_and_the_r
     whole = extract.extract_files(cfg, crm, incremental.row_keys(crm))
     monkeypatch.setattr(extract, "READ_BATCH_ROWS", 3)
     x = extract.extract_files(cfg, crm, incremental.row_keys(crm))
-    assert x.spilled is not None and x.rows.columns == ["_rid"] and x.rows_read == 9
+    assert x.on_disk is not None and x.rows.columns == ["_rid"] and x.rows_read == 9
 
     # read back two rows at a time: the 8 rows DuckDB splits, each on its own line (line 9,
     # with an extra field, is a reject)
@@ -198,7 +198,7 @@ def test_a_source_is_parked_batch_by_batch_with_every_row_its_line_key_and_the_r
     # the lineage keys each row as the in-memory extract of the same rows is keyed
     keys = extract.lineage(x, ["_file", "_line", "_hash", "_key"]).collect()
     assert keys.get_column("_key").to_list() == rows.get_column("Lead ID").to_list()
-    in_memory = replace(x, rows=rows.drop("_hash"), spilled=None)
+    in_memory = replace(x, rows=rows.drop("_hash"), on_disk=None)
     expected = incremental.keyed(cfg, crm, in_memory).extract.rows
     assert keys.to_dicts() == expected.select(keys.columns).to_dicts()
 

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tests.connectors import mock_hubspot
-from tests.connectors.records import deals
-from tests.connectors.server import Request, Response
+from tests.integration.crm_standins import mock_hubspot
+from tests.integration.crm_standins.records import deals
+from tests.integration.crm_standins.server import Request, Response
 from tests.integration.ops_helpers import (
     WEBHOOK_ENV,
     query,

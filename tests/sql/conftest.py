@@ -1,7 +1,7 @@
 """Fixtures for the SQL model tests: an in-memory DuckDB holding the tables the models read.
 
-The raw_* tables come from funnel.schema; the log_* and cfg_* tables are the ones the pipeline
-provides at model time (see funnel.state and funnel.warehouse).
+The raw_*, log_* and snapshot tables are the state file's own (funnel.state.create_tables); the
+cfg_* tables and variables are the ones the pipeline provides at model time (funnel.warehouse).
 """
 
 from __future__ import annotations
@@ -15,25 +15,8 @@ import pytest
 
 from funnel import sqlmodels
 from funnel.config import DEFAULT_STAGE_PROBABILITY, QualificationConfig
-from funnel.schema import ENTITIES, raw_table_ddl
-from funnel.state import SNAPSHOT_DDL
+from funnel.state import create_tables
 from funnel.warehouse import CURRENCY_DDL, qualification_params
-
-LOG_DDL = (
-    """create table log_pipeline_runs (
-        run_id varchar, as_of date, started_at timestamp, ended_at timestamp,
-        status varchar, exit_code integer, message varchar, alerts_sent integer default 0)""",
-    """create table log_run_sources (
-        run_id varchar, source varchar, entity varchar, rows_read bigint, rows_loaded bigint,
-        rows_quarantined bigint, rows_warned bigint, mode varchar, encoding varchar)""",
-    """create table log_dq_results (
-        run_id varchar, source varchar, entity varchar, "check" varchar, column_name varchar,
-        severity varchar, rows_checked bigint, rows_failed bigint, passed boolean,
-        checked_at timestamp, details varchar)""",
-    """create table log_dq_quarantine (
-        run_id varchar, source varchar, entity varchar, source_file varchar, source_line bigint,
-        reasons varchar, checks varchar[], original_row varchar, quarantined_at timestamp)""",
-)
 
 #: The defaults of funnel.config (ForecastConfig, QualificationConfig), as the pipeline passes them.
 STAGE_PROBABILITY: dict[str, float] = dict(DEFAULT_STAGE_PROBABILITY)
@@ -53,10 +36,7 @@ def create_inputs(
 ) -> None:
     """Empty raw_* and log_* tables, cfg_* tables and the variables, as the pipeline sets them
     (the currency settings: [currency] reporting and default, none by default)."""
-    for entity in ENTITIES.values():
-        con.execute(raw_table_ddl(entity))
-    for ddl in (*LOG_DDL, *SNAPSHOT_DDL):
-        con.execute(ddl)
+    create_tables(con)
     con.execute("create table cfg_stage_probability (stage varchar, probability double)")
     probabilities = STAGE_PROBABILITY if stage_probability is None else stage_probability
     if probabilities:

@@ -23,8 +23,8 @@ from funnel.extract import read_header, unique_names
 from funnel.init_config import guess_columns, guess_date_formats, guess_stage
 from funnel.quality.checks import entity_checks, with_helper_columns
 from funnel.reasons import reason_groups
-from funnel.schema import ENTITIES
 from tests.conftest import copy_sample
+from transforms.schema import ENTITIES
 
 
 def _quarantine(*rows: tuple[str, int, str]) -> pl.DataFrame:

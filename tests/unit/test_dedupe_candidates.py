@@ -9,8 +9,8 @@ from datetime import datetime
 import polars as pl
 import pytest
 
-from funnel.schema import LEADS, STAGE_HISTORY, Entity
 from transforms.dedupe import dedupe, dedupe_key
+from transforms.schema import LEADS, STAGE_HISTORY, Entity
 
 
 def reference(frame: pl.DataFrame, entity: Entity) -> tuple[list[int], list[tuple[int, int]]]:

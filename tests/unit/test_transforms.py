@@ -6,11 +6,11 @@ from datetime import date, datetime
 
 import polars as pl
 
-from funnel.schema import LEADS, OPPORTUNITIES, STAGE_HISTORY
 from transforms.clean import CleanOptions, clean, normalise_category, normalise_phone
 from transforms.dedupe import dedupe
 from transforms.mapping import to_canonical
 from transforms.parse import parse_dates, parse_numbers, parse_timestamps
+from transforms.schema import LEADS, OPPORTUNITIES, STAGE_HISTORY
 
 
 def test_timestamps_in_every_spelling_land_in_the_warehouse_zone() -> None:

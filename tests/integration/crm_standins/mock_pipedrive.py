@@ -9,8 +9,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tests.connectors.records import Deal, plain
-from tests.connectors.server import MockApi, Request, Response
+from tests.integration.crm_standins.records import Deal, plain
+from tests.integration.crm_standins.server import MockApi, Request, Response
 
 TOKEN = "0123456789abcdef-pipedrive-secret"
 PAGE = 3

@@ -12,7 +12,7 @@ from funnel.connectors.http import (
     ConnectorError,
     retry_after_seconds,
 )
-from tests.connectors.server import Fault, MockApi, Request, Response
+from tests.integration.crm_standins.server import Fault, MockApi, Request, Response
 
 TOKEN = "tok-very-secret-123"
 

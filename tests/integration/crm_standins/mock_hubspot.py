@@ -7,8 +7,8 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from tests.connectors.records import Deal, iso_z, plain
-from tests.connectors.server import MockApi, Request, Response
+from tests.integration.crm_standins.records import Deal, iso_z, plain
+from tests.integration.crm_standins.server import MockApi, Request, Response
 
 TOKEN = "pat-na1-test-0000-secret"
 PAGE = 3  # the server's page size (HubSpot may return fewer than `limit`)

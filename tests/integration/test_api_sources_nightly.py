@@ -20,10 +20,10 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from flows.nightly import nightly
-from funnel.connectors import ConnectorError
-from tests.connectors import mock_hubspot, mock_pipedrive, mock_salesforce
-from tests.connectors.records import AS_OF, Deal, changed_one, ts
-from tests.connectors.server import Fault, MockApi
+from funnel.connectors.http import ConnectorError
+from tests.integration.crm_standins import mock_hubspot, mock_pipedrive, mock_salesforce
+from tests.integration.crm_standins.records import AS_OF, Deal, changed_one, ts
+from tests.integration.crm_standins.server import Fault, MockApi
 
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.slow]
 

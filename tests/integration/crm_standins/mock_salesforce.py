@@ -10,8 +10,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tests.connectors.records import Deal, plain
-from tests.connectors.server import MockApi, Request, Response
+from tests.integration.crm_standins.records import Deal, plain
+from tests.integration.crm_standins.server import MockApi, Request, Response
 
 TOKEN = "00D000000000001!AQ0AQsecretsessionid"
 VERSION = "v60.0"

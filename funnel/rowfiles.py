@@ -1,10 +1,9 @@
 """Rows that wait on disk between two steps of a run, so a slice of one source's rows is in
-memory at a time, not sources whole (at 10M leads the leads' text is 3.3 GB, their cleaned rows
-3 GB).
+memory at a time, not sources whole.
 
-Parked rows are uncompressed Arrow IPC files in the temporary folder, written by polars a slice
-at a time (`Parked`), so polars reads them back at disk speed without converting them (LZ4
-took twice as long both ways; files written by pyarrow read back up to four times slower).
+The rows go to uncompressed Arrow IPC files in the temporary folder, written by polars a slice
+at a time (`RowFiles`), so polars reads them back at disk speed without converting them
+(compressed files, and files written by pyarrow, were slower: docs/decisions.md).
 The files are removed when their owner is garbage-collected, or at exit.
 """
 
@@ -34,7 +33,7 @@ def remove_with(owner: object, path: Path) -> None:
 
 
 @dataclass(frozen=True, eq=False)
-class Parked:
+class RowFiles:
     """Rows in temporary Arrow IPC files, one file per slice written (`write`), removed
     together when this goes."""
 
@@ -66,7 +65,7 @@ class Parked:
         """Those columns (default: all) of the rows whose `_rid` is in `rids`, a file at a
         time and within it a record batch at a time: little more than a batch is in memory.
         (Over a memory map, polars' conversion of the strings reads every page of the file,
-        which then counts as resident: 4 GB for 10M leads' text.)"""
+        which then counts as resident.)"""
         wanted = rids.implode()
         picked = (pl.scan_ipc(path).filter(pl.col("_rid").is_in(wanted)) for path in self.paths)
         return pl.concat(
@@ -74,24 +73,24 @@ class Parked:
         )
 
 
-def write_temp(frame: pl.DataFrame, label: str) -> Parked:
+def write_temp(frame: pl.DataFrame, label: str) -> RowFiles:
     """The frame parked in one file."""
-    parked = Parked(label)
+    parked = RowFiles(label)
     parked.write(frame)
     return parked
 
 
 @dataclass(frozen=True, eq=False)
-class Stored:
-    """Parked rows until a step reads them, less the rows whose `_rid` is in `dropped`."""
+class KeptRows:
+    """The rows of `files` until a step reads them, less the rows whose `_rid` is in `dropped`."""
 
-    parked: Parked
+    files: RowFiles
     dropped: pl.Series | None = None
 
     @property
     def height(self) -> int:
         """Rows kept (not dropped)."""
-        return self.parked.height - (self.dropped.len() if self.dropped is not None else 0)
+        return self.files.height - (self.dropped.len() if self.dropped is not None else 0)
 
     def read(self) -> pl.DataFrame:
         """The rows, read back into memory (not mapped: a step that reads every row would
@@ -100,13 +99,13 @@ class Stored:
 
     def scan(self) -> pl.LazyFrame:
         """The rows as a lazy frame: a query reads only what it keeps."""
-        return self._kept(self.parked.scan())
+        return self._kept(self.files.scan())
 
     def slices(self, size: int) -> Iterator[pl.LazyFrame]:
         """The rows a slice of the files at a time, at least one slice even when empty (sliced
         before the dropped rows go: a slice's query reads only its own part of the files)."""
-        for start in range(0, max(self.parked.height, 1), size):
-            yield self._kept(self.parked.scan().slice(start, size))
+        for start in range(0, max(self.files.height, 1), size):
+            yield self._kept(self.files.scan().slice(start, size))
 
     def _kept(self, rows: pl.LazyFrame) -> pl.LazyFrame:
         if self.dropped is None or self.dropped.is_empty():

@@ -8,12 +8,12 @@ import polars as pl
 import pytest
 
 from funnel.config import FunnelConfig, SourceConfig
-from funnel.connectors import ConnectorAuthError, extract_api
-from funnel.extract import Extract
+from funnel.connectors.http import ConnectorAuthError
+from funnel.extract import Extract, extract_api
 from funnel.hygiene import clean_source
-from tests.connectors import mock_hubspot, mock_pipedrive, mock_salesforce
-from tests.connectors.records import changed_one, deals
-from tests.connectors.server import Fault, MockApi
+from tests.integration.crm_standins import mock_hubspot, mock_pipedrive, mock_salesforce
+from tests.integration.crm_standins.records import changed_one, deals
+from tests.integration.crm_standins.server import Fault, MockApi
 
 EXPECTED_STAGES = {
     "1001": "won",

@@ -10,15 +10,16 @@ import polars as pl
 import pytest
 
 from funnel.config import FunnelConfig, load_config
-from funnel.connectors import FORMATS, merge_preset
 from funnel.connectors.hubspot import PRESETS as HS_PRESETS
 from funnel.connectors.pipedrive import PRESETS as PD_PRESETS
+from funnel.connectors.presets import merge_preset
+from funnel.connectors.registry import FORMATS
 from funnel.connectors.salesforce import PRESETS as SF_PRESETS
 from funnel.errors import ConfigError
 from funnel.extract import extract_files
 from funnel.hygiene import clean_source
-from tests.connectors import mock_hubspot, mock_pipedrive, mock_salesforce
-from tests.connectors.records import deals
+from tests.integration.crm_standins import mock_hubspot, mock_pipedrive, mock_salesforce
+from tests.integration.crm_standins.records import deals
 
 STAGES = {
     "1001": "won",
@@ -306,7 +307,7 @@ def test_the_sources_own_outcome_values_and_column() -> None:
 def test_a_close_before_the_creation_day_is_a_warning_compared_by_day() -> None:
     from funnel.quality.checks import entity_checks, with_helper_columns
     from funnel.quality.runner import run_suite
-    from funnel.schema import OPPORTUNITIES
+    from transforms.schema import OPPORTUNITIES
 
     created = datetime(2026, 6, 4, 15, 20)
     frame = pl.DataFrame(

@@ -1,4 +1,4 @@
-"""funnel.generate: determinism, counts, dirt as promised, referential and stage sanity."""
+"""funnel.sample: determinism, counts, dirt as promised, referential and stage sanity."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from funnel.config import SourceConfig, load_config
-from funnel.generate import (
+from funnel.sample import (
     ACTIVITIES_FILE,
     COLUMNS,
     DATE_COLUMNS,
@@ -33,7 +33,7 @@ from funnel.generate import (
     generate,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 END = date(2026, 10, 31)
 FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y")
 EMAIL = r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$"

@@ -1,4 +1,4 @@
-"""Frames parked on disk between steps read back as they were; their files go with their owner."""
+"""Frames written to disk between steps read back as they were; their files go with their owner."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import datetime
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from funnel import parking
-from funnel.extract import REJECT_SCHEMA, Extract, lineage, original_rows, spill
+from funnel import rowfiles
+from funnel.extract import REJECT_SCHEMA, Extract, lineage, original_rows, to_disk
 
 FRAME = pl.DataFrame(
     {
@@ -22,13 +22,13 @@ FRAME = pl.DataFrame(
 )
 
 
-def test_parked_rows_read_back_equal_and_their_files_go_with_them() -> None:
-    parked = parking.Parked("test")
+def test_rows_in_files_read_back_equal_and_their_files_go_with_them() -> None:
+    parked = rowfiles.RowFiles("test")
     parked.write(FRAME.head(3))
     parked.write(FRAME.tail(1))
     paths = list(parked.paths)
     assert parked.heights == [3, 1] and all(p.exists() for p in paths)
-    stored = parking.Stored(parked)
+    stored = rowfiles.KeptRows(parked)
     assert stored.height == 4 and stored.dropped is None
     assert_frame_equal(stored.read(), FRAME)
     assert_frame_equal(parked.pick(pl.Series([3, 0])), FRAME.filter(pl.col("_rid").is_in([0, 3])))
@@ -40,7 +40,7 @@ def test_parked_rows_read_back_equal_and_their_files_go_with_them() -> None:
     assert not any(p.exists() for p in paths)
 
 
-def test_a_spilled_extract_keeps_only_row_ids_and_reads_the_rest_from_its_file() -> None:
+def test_an_extract_on_disk_keeps_only_row_ids_and_reads_the_rest_from_its_file() -> None:
     text = FRAME.select(
         "_rid",
         pl.col("name"),
@@ -50,11 +50,11 @@ def test_a_spilled_extract_keeps_only_row_ids_and_reads_the_rest_from_its_file()
         (pl.col("_rid") * 7).cast(pl.UInt64).alias("_hash"),
     )
     extract = Extract("s", text, pl.DataFrame(schema=REJECT_SCHEMA), ("f.csv",))
-    spilled = spill(extract)
-    assert spilled.spilled is not None and spilled.rows.columns == ["_rid"]
-    assert spilled.rows_read == extract.rows_read == FRAME.height
+    moved = to_disk(extract)
+    assert moved.on_disk is not None and moved.rows.columns == ["_rid"]
+    assert moved.rows_read == extract.rows_read == FRAME.height
     rids = pl.Series([3, 1], dtype=pl.Int64)
-    from_disk = original_rows(spilled, rids).sort("_rid")
+    from_disk = original_rows(moved, rids).sort("_rid")
     assert_frame_equal(from_disk, original_rows(extract, rids).sort("_rid"))
     assert from_disk.to_dicts() == [
         {"_rid": 1, "_file": "f.csv", "_line": 3, "original_row": '{"name":null,"amount":null}'},
@@ -65,13 +65,15 @@ def test_a_spilled_extract_keeps_only_row_ids_and_reads_the_rest_from_its_file()
             "original_row": '{"name":"' + "x" * 40 + '","amount":"-2.25"}',
         },
     ]
-    hashes = lineage(spilled, ["_hash"]).collect()
+    hashes = lineage(moved, ["_hash"]).collect()
     assert_frame_equal(hashes, lineage(extract, ["_hash"]).collect())
     assert hashes.get_column("_hash").to_list() == [r * 7 for r in FRAME.get_column("_rid")]
 
 
-def test_stored_rows_less_the_dropped_read_whole_or_a_slice_at_a_time() -> None:
-    stored = parking.Stored(parking.write_temp(FRAME, "test"), pl.Series([1, 2], dtype=pl.Int64))
+def test_kept_rows_less_the_dropped_read_whole_or_a_slice_at_a_time() -> None:
+    stored = rowfiles.KeptRows(
+        rowfiles.write_temp(FRAME, "test"), pl.Series([1, 2], dtype=pl.Int64)
+    )
     assert stored.height == 2
     assert stored.read().get_column("_rid").to_list() == [0, 3]
     # sliced before the dropped rows go: the second slice of two rows keeps one

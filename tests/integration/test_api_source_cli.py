@@ -11,8 +11,8 @@ import duckdb
 import pytest
 
 from tests.conftest import REPO
-from tests.connectors import mock_pipedrive
-from tests.connectors.test_flow import CRMS, project
+from tests.integration.crm_standins import mock_pipedrive
+from tests.integration.test_api_sources_nightly import CRMS, project
 
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.slow]
 

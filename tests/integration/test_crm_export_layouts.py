@@ -1,6 +1,6 @@
 """Exports as the CRMs write them today, through the real nightly flow with the preset alone
 plus the account's own stage labels: the published warehouse holds the CRM's own won / lost /
-open counts and won amount (tests/connectors/exports.py counts them by hand).
+open counts and won amount (tests/integration/crm_standins/exports.py counts them by hand).
 """
 
 from __future__ import annotations
@@ -14,8 +14,13 @@ import pytest
 
 from flows.nightly import nightly
 from funnel.errors import ConfigError, DataQualityError
-from tests.connectors.exports import LAYOUTS, PIPEDRIVE_EN, SALESFORCE_DATA_EXPORT, Layout
-from tests.connectors.records import AS_OF
+from tests.integration.crm_standins.exports import (
+    LAYOUTS,
+    PIPEDRIVE_EN,
+    SALESFORCE_DATA_EXPORT,
+    Layout,
+)
+from tests.integration.crm_standins.records import AS_OF
 
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.slow]
 

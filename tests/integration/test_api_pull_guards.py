@@ -20,10 +20,11 @@ import pytest
 
 from funnel import redact
 from funnel.config import SourceConfig
-from funnel.connectors import ConnectorError, extract_api
-from tests.connectors import mock_hubspot, mock_pipedrive, mock_salesforce
-from tests.connectors.records import deals
-from tests.connectors.server import MockApi, Request, Response
+from funnel.connectors.http import ConnectorError
+from funnel.extract import extract_api
+from tests.integration.crm_standins import mock_hubspot, mock_pipedrive, mock_salesforce
+from tests.integration.crm_standins.records import deals
+from tests.integration.crm_standins.server import MockApi, Request, Response
 
 #: The stand-ins answer this many requests of a listing at most, then end it.
 LOOP_LIMIT = 300

@@ -307,6 +307,34 @@ class ForecastConfig(_Strict):
         return v
 
 
+#: The days a week may start on, as `[calendar] week_start` names them (ISO day numbers).
+WEEKDAYS: dict[str, int] = {
+    "monday": 1,
+    "tuesday": 2,
+    "wednesday": 3,
+    "thursday": 4,
+    "friday": 5,
+    "saturday": 6,
+    "sunday": 7,
+}
+
+
+class CalendarConfig(_Strict):
+    #: The calendar month (1-12) the fiscal year starts in; a fiscal year is named by the
+    #: calendar year it ends in (April start: FY2025 runs 2024-04-01 to 2025-03-31).
+    fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
+    #: The day a week starts on (the calendar's week_start column).
+    week_start: str = "monday"
+
+    @field_validator("week_start")
+    @classmethod
+    def _known_weekday(cls, v: str) -> str:
+        day = v.strip().lower()
+        if day not in WEEKDAYS:
+            raise ValueError(f"{v!r} is not a day of the week (one of {', '.join(WEEKDAYS)})")
+        return day
+
+
 class ScheduleConfig(_Strict):
     cron: str = "0 2 * * *"
     timezone: str = "UTC"
@@ -360,6 +388,7 @@ class FunnelConfig(_Strict):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     currency: CurrencyConfig = Field(default_factory=CurrencyConfig)
+    calendar: CalendarConfig = Field(default_factory=CalendarConfig)
     #: The config file's folder; relative paths are relative to it. Set by load_config.
     base_dir: Path = Path(".")
     config_path: Path = Path("funnel.toml")

@@ -17,7 +17,7 @@ from funnel import sqlmodels
 from funnel.config import DEFAULT_STAGE_PROBABILITY, QualificationConfig
 from funnel.schema import ENTITIES, raw_table_ddl
 from funnel.state import SNAPSHOT_DDL
-from funnel.warehouse import CURRENCY_DDL, qualification_params
+from funnel.warehouse import CALENDAR_DDL, CURRENCY_DDL, qualification_params
 
 LOG_DDL = (
     """create table log_pipeline_runs (
@@ -50,9 +50,12 @@ def create_inputs(
     qualification: Mapping[str, str] | None = None,
     reporting_currency: str | None = None,
     default_currency: str | None = None,
+    fiscal_year_start_month: int = 1,
+    week_start: str = "monday",
 ) -> None:
     """Empty raw_* and log_* tables, cfg_* tables and the variables, as the pipeline sets them
-    (the currency settings: [currency] reporting and default, none by default)."""
+    (the currency settings: [currency] reporting and default, none by default; the [calendar]
+    settings, calendar years and Monday weeks by default)."""
     for entity in ENTITIES.values():
         con.execute(raw_table_ddl(entity))
     for ddl in (*LOG_DDL, *SNAPSHOT_DDL):
@@ -69,6 +72,8 @@ def create_inputs(
         con.executemany("insert into cfg_qualification values (?, ?)", list(params.items()))
     con.execute(CURRENCY_DDL)
     con.execute("insert into cfg_currency values (?, ?)", [reporting_currency, default_currency])
+    con.execute(CALENDAR_DDL)
+    con.execute("insert into cfg_calendar values (?, ?)", [fiscal_year_start_month, week_start])
     con.execute("set variable as_of = ?", [as_of])
     con.execute("set variable run_id = 'test-run'")
 

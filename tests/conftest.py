@@ -51,7 +51,7 @@ INSIGHT_TABLES = (
 #: Published tables of the issue on silent wrong numbers (one reporting currency).
 CURRENCY_TABLES = ("exchange_rates",)
 #: Published tables of issue 23 (revenue operations by fiscal period).
-PERIOD_TABLES = ("calendar", "opportunity_changes")
+PERIOD_TABLES = ("calendar", "opportunity_changes", "pipeline_flow")
 #: Every table the warehouse publishes (every model in sql/marts).
 PUBLISHED_TABLES = CONTRACT_TABLES + INSIGHT_TABLES + CURRENCY_TABLES + PERIOD_TABLES
 

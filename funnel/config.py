@@ -291,10 +291,43 @@ class QualificationConfig(_Strict):
     nurture_min_score: float = 25
 
 
+#: The canonical forecast categories, from least to most certain (closed: won).
+FORECAST_CATEGORIES: tuple[str, ...] = ("omitted", "pipeline", "best_case", "commit", "closed")
+
+#: The forecast category of an open opportunity whose source gives none, by stage (closed
+#: stages are always closed, lost omitted).
+DEFAULT_STAGE_CATEGORY: dict[str, str] = {
+    "prospecting": "pipeline",
+    "qualification": "pipeline",
+    "meeting": "pipeline",
+    "proposal": "best_case",
+    "negotiation": "commit",
+    "won": "closed",
+    "lost": "omitted",
+    "post_sale": "closed",
+}
+
+
 class ForecastConfig(_Strict):
     stage_probability: dict[str, float] = Field(
         default_factory=lambda: dict(DEFAULT_STAGE_PROBABILITY)
     )
+    #: Stage -> forecast category, for opportunities whose source gives no category; stages
+    #: left out keep their default (DEFAULT_STAGE_CATEGORY).
+    stage_category: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_STAGE_CATEGORY))
+
+    @field_validator("stage_category")
+    @classmethod
+    def _stages_and_categories(cls, v: dict[str, str]) -> dict[str, str]:
+        for stage, category in v.items():
+            if stage not in STAGES:
+                raise ValueError(f"{stage!r} is not a canonical stage")
+            if category not in FORECAST_CATEGORIES:
+                raise ValueError(
+                    f"{stage}: {category!r} is not a forecast category (one of "
+                    f"{', '.join(FORECAST_CATEGORIES)})"
+                )
+        return {**DEFAULT_STAGE_CATEGORY, **v}
 
     @field_validator("stage_probability")
     @classmethod

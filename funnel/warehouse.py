@@ -72,6 +72,11 @@ def _expose_inputs(con: duckdb.DuckDBPyConnection, config: FunnelConfig) -> None
         "insert into cfg_currency values (?, ?)",
         [config.currency.reporting, config.currency.default],
     )
+    con.execute("create temp table cfg_stage_category (stage varchar, forecast_category varchar)")
+    con.executemany(
+        "insert into cfg_stage_category values (?, ?)",
+        list(config.forecast.stage_category.items()),
+    )
     con.execute(CALENDAR_DDL.replace("create table", "create temp table"))
     con.execute(
         "insert into cfg_calendar values (?, ?)",

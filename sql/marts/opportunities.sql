@@ -14,6 +14,7 @@
 --   probability: the record's own, 0..1 or NULL; effective_probability: the record's own, else
 --   the stage's configured default, else 0 (what the weighted pipeline uses).
 --   currency, amount_reporting, exchange_rate: see int_opportunities__converted.
+--   forecast_category, forecast_category_source: see int_opportunities__enriched.
 --   first_expected_close, push_count, days_slipped: see int_opportunities__slippage.
 
 with
@@ -61,6 +62,9 @@ final as (
         opportunities.lost_reason,
         opportunities.probability,
         opportunities.effective_probability,
+        opportunities.forecast_category,
+        opportunities.forecast_category_source,
+        opportunities.forecast_category_label,
 
         -- amounts
         opportunities.amount,

@@ -10,7 +10,8 @@
 --   change_kind: pushed / pulled_in (expected close later / earlier, both known), amount_up /
 --   amount_down (a NULL amount counts as 0), stage_forward / stage_back (funnel rank up or
 --   down; lost ranks as won, a close; a move between equal ranks is forward), owner (any
---   change, assignment included). One day may give several rows, one per kind, each with the
+--   change, assignment included), category (the forecast category, as int_opportunities__enriched
+--   decides it, changed: a stage move may change it too). One day may give several rows, one per kind, each with the
 --   same old and new values.
 --   Stage moves of an opportunity that has a stage history in its source come from that history
 --   instead (change_source 'stage_history': the day's entries collapsed to the stage before the
@@ -77,6 +78,8 @@ snapshot_changes as (
         versions.owner as new_owner,
         versions.previous_probability as old_probability,
         versions.probability as new_probability,
+        versions.previous_forecast_category as old_forecast_category,
+        versions.forecast_category as new_forecast_category,
         with_history.opportunity_id is null as stage_counts
 
     from versions
@@ -142,6 +145,8 @@ history_changes as (
         versions.owner as new_owner,
         versions.probability as old_probability,
         versions.probability as new_probability,
+        versions.forecast_category as old_forecast_category,
+        versions.forecast_category as new_forecast_category,
         true as stage_counts
 
     from history_days
@@ -170,7 +175,11 @@ changes as (
             case
                 when stage_counts and new_stage is distinct from old_stage then 'stage'
             end,
-            case when new_owner is distinct from old_owner then 'owner' end
+            case when new_owner is distinct from old_owner then 'owner' end,
+            case
+                when new_forecast_category is distinct from old_forecast_category
+                    then 'category'
+            end
         ]) as kind
 
     from snapshot_changes
@@ -218,7 +227,9 @@ final as (
         changes.old_owner,
         changes.new_owner,
         changes.old_probability,
-        changes.new_probability
+        changes.new_probability,
+        changes.old_forecast_category,
+        changes.new_forecast_category
 
     from changes
     inner join opportunities

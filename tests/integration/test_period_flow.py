@@ -122,11 +122,13 @@ def test_nightly_changes_give_slippage_and_a_balanced_waterfall(tmp_path: Path) 
         ("D-1", date(2026, 9, 30), "pushed", 16, 200.0),
         ("D-1", date(2026, 10, 2), "pushed", 30, 0.0),
         ("D-2", date(2026, 10, 2), "amount_up", 0, 100.0),
+        ("D-2", date(2026, 10, 2), "category", 0, 100.0),
         ("D-2", date(2026, 10, 2), "stage_forward", 0, 100.0),
         ("D-3", date(2026, 9, 30), "pushed", 15, 0.0),
         ("D-3", date(2026, 10, 5), "owner", -61, 0.0),
         ("D-3", date(2026, 10, 5), "pulled_in", -61, 0.0),
         ("D-4", date(2026, 10, 5), "amount_down", 0, -500.0),
+        ("D-4", date(2026, 10, 5), "category", 0, -500.0),
         ("D-4", date(2026, 10, 5), "stage_forward", 0, -500.0),
     ]
     slippage = query(

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from funnel import sqlmodels
-from funnel.config import DEFAULT_STAGE_PROBABILITY, QualificationConfig
+from funnel.config import DEFAULT_STAGE_CATEGORY, DEFAULT_STAGE_PROBABILITY, QualificationConfig
 from funnel.schema import ENTITIES, raw_table_ddl
 from funnel.state import SNAPSHOT_DDL
 from funnel.warehouse import CALENDAR_DDL, CURRENCY_DDL, qualification_params
@@ -72,6 +72,10 @@ def create_inputs(
         con.executemany("insert into cfg_qualification values (?, ?)", list(params.items()))
     con.execute(CURRENCY_DDL)
     con.execute("insert into cfg_currency values (?, ?)", [reporting_currency, default_currency])
+    con.execute("create table cfg_stage_category (stage varchar, forecast_category varchar)")
+    con.executemany(
+        "insert into cfg_stage_category values (?, ?)", list(DEFAULT_STAGE_CATEGORY.items())
+    )
     con.execute(CALENDAR_DDL)
     con.execute("insert into cfg_calendar values (?, ?)", [fiscal_year_start_month, week_start])
     con.execute("set variable as_of = ?", [as_of])

@@ -103,3 +103,13 @@ def test_calendar_mistakes_name_the_key(tmp_path: Path, setting: str, message: s
     with pytest.raises(ConfigError) as err:
         load_config(path)
     assert message in str(err.value)
+
+
+def test_stage_categories_keep_defaults_and_name_mistakes(tmp_path: Path) -> None:
+    cfg = load_config(_write(tmp_path, GOOD + '\n[forecast.stage_category]\nproposal = "commit"\n'))
+    assert cfg.forecast.stage_category["proposal"] == "commit"
+    assert cfg.forecast.stage_category["negotiation"] == "commit"  # a default kept
+    path = _write(tmp_path, GOOD + '\n[forecast.stage_category]\nproposal = "maybe"\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert "forecast.stage_category: proposal: 'maybe' is not a forecast category" in str(err.value)

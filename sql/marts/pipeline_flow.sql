@@ -1,7 +1,7 @@
 -- pipeline_flow: how each fiscal period's pipeline moved, as a waterfall from its start to its
 -- end (or the as-of day), for the whole company and per owner and pipeline.
 -- grain: (period_kind, period_start, level, name, currency)
--- inputs: int_opportunity_flow__versions, int_fiscal_periods, int_opportunities__enriched
+-- inputs: int_opportunity_flow__versions, int_fiscal_periods, int_opportunity_slices
 -- decisions:
 --   The pipeline of a period: the open opportunities expected to close in it. start is that
 --   set at the end of the day before the period starts; end at the end of the period, or of
@@ -15,9 +15,10 @@
 --   (amount changes while in the set, and from before to the win). Hence, for every row,
 --   start + created + pulled_in + amount_change - pushed_out - won - lost = end (audit
 --   pipeline_flow__balances), in amounts and (without amount_change) in counts.
---   Slices: level 'all' (name '(all)'), 'owner' (owner, '(none)' when NULL) and 'pipeline'
---   ('(none)' when NULL), by the opportunity's current owner and pipeline: a rep's waterfall
---   holds the deals they own now, over their whole history.
+--   Slices (int_opportunity_slices): level 'all' (name '(all)'), 'team' (the owner's team in
+--   the owners entity), 'owner' and 'pipeline' ('(none)' when blank), by the opportunity's
+--   current owner and pipeline: a rep's waterfall holds the deals they own now, over their
+--   whole history.
 --   Amounts are money amounts (int_opportunities__converted): one row per currency without
 --   [currency] reporting, never summed across. Only slices with a deal in the period have rows.
 --   slip_rate = pushed_out_amount / start_amount (NULL when start_amount is 0).
@@ -232,13 +233,8 @@ per_deal as (
 
 slices as (
 
-    select
-        opportunity_id,
-        money_currency as currency,
-        unnest(['all', 'owner', 'pipeline']) as level,
-        unnest(['(all)', owner_key, coalesce(pipeline, '(none)')]) as name
-
-    from int_opportunities__enriched
+    select * from int_opportunity_slices
+    where level in ('all', 'team', 'owner', 'pipeline')
 
 ),
 

@@ -163,3 +163,11 @@ def test_nightly_changes_give_slippage_and_a_balanced_waterfall(tmp_path: Path) 
         " and expected_close_date between '2026-10-01' and '2026-12-31'",
     )
     assert open_now == [(4200.0,)]
+
+    # the report opens with the quarter: its waterfall beside the previous quarter's
+    report = (project / "warehouse" / "report.html").read_text(encoding="utf-8")
+    assert report.index('id="this-quarter"') < report.index('id="headline"')
+    assert "This quarter (FY2027-Q3)" in report
+    assert "How the pipeline of the quarter moved" in report
+    assert '<td>pulled in</td><td class="num">EUR 3,000</td>' in report
+    assert "The open deals that slipped most" in report and "<td>D-1</td>" in report

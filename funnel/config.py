@@ -292,10 +292,43 @@ class QualificationConfig(_Strict):
     nurture_min_score: float = 25
 
 
+#: The canonical forecast categories, from least to most certain (closed: won).
+FORECAST_CATEGORIES: tuple[str, ...] = ("omitted", "pipeline", "best_case", "commit", "closed")
+
+#: The forecast category of an open opportunity whose source gives none, by stage (closed
+#: stages are always closed, lost omitted).
+DEFAULT_STAGE_CATEGORY: dict[str, str] = {
+    "prospecting": "pipeline",
+    "qualification": "pipeline",
+    "meeting": "pipeline",
+    "proposal": "best_case",
+    "negotiation": "commit",
+    "won": "closed",
+    "lost": "omitted",
+    "post_sale": "closed",
+}
+
+
 class ForecastConfig(_Strict):
     stage_probability: dict[str, float] = Field(
         default_factory=lambda: dict(DEFAULT_STAGE_PROBABILITY)
     )
+    #: Stage -> forecast category, for opportunities whose source gives no category; stages
+    #: left out keep their default (DEFAULT_STAGE_CATEGORY).
+    stage_category: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_STAGE_CATEGORY))
+
+    @field_validator("stage_category")
+    @classmethod
+    def _stages_and_categories(cls, v: dict[str, str]) -> dict[str, str]:
+        for stage, category in v.items():
+            if stage not in STAGES:
+                raise ValueError(f"{stage!r} is not a canonical stage")
+            if category not in FORECAST_CATEGORIES:
+                raise ValueError(
+                    f"{stage}: {category!r} is not a forecast category (one of "
+                    f"{', '.join(FORECAST_CATEGORIES)})"
+                )
+        return {**DEFAULT_STAGE_CATEGORY, **v}
 
     @field_validator("stage_probability")
     @classmethod
@@ -306,6 +339,34 @@ class ForecastConfig(_Strict):
             if not 0 <= p <= 1:
                 raise ValueError(f"{stage}: probability {p} is not in 0..1")
         return v
+
+
+#: The days a week may start on, as `[calendar] week_start` names them (ISO day numbers).
+WEEKDAYS: dict[str, int] = {
+    "monday": 1,
+    "tuesday": 2,
+    "wednesday": 3,
+    "thursday": 4,
+    "friday": 5,
+    "saturday": 6,
+    "sunday": 7,
+}
+
+
+class CalendarConfig(_Strict):
+    #: The calendar month (1-12) the fiscal year starts in; a fiscal year is named by the
+    #: calendar year it ends in (April start: FY2025 runs 2024-04-01 to 2025-03-31).
+    fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
+    #: The day a week starts on (the calendar's week_start column).
+    week_start: str = "monday"
+
+    @field_validator("week_start")
+    @classmethod
+    def _known_weekday(cls, v: str) -> str:
+        day = v.strip().lower()
+        if day not in WEEKDAYS:
+            raise ValueError(f"{v!r} is not a day of the week (one of {', '.join(WEEKDAYS)})")
+        return day
 
 
 class ScheduleConfig(_Strict):
@@ -361,6 +422,7 @@ class FunnelConfig(_Strict):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     currency: CurrencyConfig = Field(default_factory=CurrencyConfig)
+    calendar: CalendarConfig = Field(default_factory=CalendarConfig)
     #: The config file's folder; relative paths are relative to it. Set by load_config.
     base_dir: Path = Path(".")
     config_path: Path = Path("funnel.toml")

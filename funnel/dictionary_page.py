@@ -20,6 +20,17 @@ QUESTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "Where do deals stall or drop out?",
         ("stage_transitions", "stage_durations", "stage_bottlenecks_weekly"),
     ),
+    (
+        "How is this quarter going?",
+        (
+            "period_metrics",
+            "target_attainment",
+            "pipeline_flow",
+            "opportunity_changes",
+            "period_lost_reasons",
+            "calendar",
+        ),
+    ),
     ("How does each rep perform?", ("owner_metrics_daily",)),
     ("What will we win?", ("pipeline_forecast", "forecast_lookback")),
     ("Are our leads any good?", ("lead_qualification", "qualification_outcomes")),

@@ -438,7 +438,7 @@ def _as_of_bound(columns: list[str], entity_name: str, as_of: date | None) -> pl
     if as_of is None:
         return pl.lit(False)
     end = datetime.combine(as_of, time.max)
-    later = [f for f in EVENT_FIELDS if f in columns and f != BIRTH_FIELDS[entity_name]]
+    later = [f for f in EVENT_FIELDS if f in columns and f != BIRTH_FIELDS.get(entity_name)]
     return (
         pl.any_horizontal([pl.col(f) > end for f in later]).fill_null(False)
         if later

@@ -35,11 +35,12 @@ TRACKED = (
     "expected_close_date",
     "created_at",
     "closed_at",
+    "forecast_category",
 )
 
 _COLUMNS = (
     "kind, id, present, stage, lead_id, owner, amount, probability, expected_close_date,"
-    " is_open, created_at, closed_at, updated_at"
+    " is_open, created_at, closed_at, updated_at, forecast_category"
 )
 
 APPEND_SQL = f"""
@@ -61,7 +62,8 @@ loaded as materialized (
         coalesce(stage, 'prospecting') <> 'lost' as is_open,
         created_at,
         cast(null as timestamp) as closed_at,
-        updated_at
+        updated_at,
+        cast(null as varchar) as forecast_category
 
     from raw_leads
 
@@ -80,7 +82,8 @@ loaded as materialized (
         stage not in ('won', 'lost', 'post_sale'),
         created_at,
         closed_at,
-        updated_at
+        updated_at,
+        forecast_category
 
     from raw_opportunities
 
@@ -148,7 +151,8 @@ select
     is_open,
     created_at,
     closed_at,
-    updated_at
+    updated_at,
+    forecast_category
 from appended
 """
 

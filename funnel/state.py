@@ -13,6 +13,7 @@ import polars as pl
 
 from funnel import redact
 from transforms.schema import (
+    DUCKDB_TYPES,
     ENTITIES,
     LINEAGE_COLUMNS,
     ROW_HASH_COLUMN,
@@ -61,7 +62,9 @@ SNAPSHOT_DDL = (
         kind varchar, id varchar, as_of date, load_seq integer, run_id varchar,
         present boolean, stage varchar, lead_id varchar, owner varchar, amount double,
         probability double, expected_close_date date, is_open boolean, created_at timestamp,
-        closed_at timestamp, updated_at timestamp)""",
+        closed_at timestamp, updated_at timestamp, forecast_category varchar)""",
+    # state files written before snapshots tracked the forecast category
+    "alter table state_snapshots add column if not exists forecast_category varchar",
 )
 
 #: What the last load of each file source loaded, for incremental runs (funnel.incremental).
@@ -101,6 +104,11 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Every table of the state file (raw, log, snapshot, incremental) that is not there yet."""
     for entity in ENTITIES.values():
         con.execute(raw_table_ddl(entity))
+        for name, kind in entity.fields.items():  # fields added since the file was made
+            con.execute(
+                f"alter table {raw_table_name(entity.name)}"
+                f" add column if not exists {name} {DUCKDB_TYPES[kind]}"
+            )
         con.execute(
             f"alter table {raw_table_name(entity.name)}"
             f" add column if not exists {ROW_HASH_COLUMN} ubigint"

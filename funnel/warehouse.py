@@ -30,6 +30,8 @@ order by currency nulls first, list_position(['30d', '90d', '365d', 'all'], trai
 
 #: The [currency] settings as the models read them (stg_currency_config): one row.
 CURRENCY_DDL = "create table cfg_currency (reporting varchar, default_currency varchar)"
+#: The [calendar] settings as the models read them (stg_calendar_config): one row.
+CALENDAR_DDL = "create table cfg_calendar (fiscal_year_start_month integer, week_start varchar)"
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,16 @@ def _expose_inputs(con: duckdb.DuckDBPyConnection, config: FunnelConfig) -> None
     con.execute(
         "insert into cfg_currency values (?, ?)",
         [config.currency.reporting, config.currency.default],
+    )
+    con.execute("create temp table cfg_stage_category (stage varchar, forecast_category varchar)")
+    con.executemany(
+        "insert into cfg_stage_category values (?, ?)",
+        list(config.forecast.stage_category.items()),
+    )
+    con.execute(CALENDAR_DDL.replace("create table", "create temp table"))
+    con.execute(
+        "insert into cfg_calendar values (?, ?)",
+        [config.calendar.fiscal_year_start_month, config.calendar.week_start],
     )
 
 

@@ -50,8 +50,17 @@ INSIGHT_TABLES = (
 )
 #: Published tables of the issue on silent wrong numbers (one reporting currency).
 CURRENCY_TABLES = ("exchange_rates",)
+#: Published tables of issue 23 (revenue operations by fiscal period).
+PERIOD_TABLES = (
+    "calendar",
+    "opportunity_changes",
+    "pipeline_flow",
+    "target_attainment",
+    "period_metrics",
+    "period_lost_reasons",
+)
 #: Every table the warehouse publishes (every model in sql/marts).
-PUBLISHED_TABLES = CONTRACT_TABLES + INSIGHT_TABLES + CURRENCY_TABLES
+PUBLISHED_TABLES = CONTRACT_TABLES + INSIGHT_TABLES + CURRENCY_TABLES + PERIOD_TABLES
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 

@@ -66,6 +66,8 @@ class Entity:
     #: Reference data that checks of other entities read (exchange_rates: an opportunity's
     #: amount needs a rate): its sources are read and checked first, and in full on every run.
     reference: bool = False
+    #: Text fields whose value must be one of a few (targets: period_kind), any case.
+    choices: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def has_stage(self) -> bool:
@@ -120,6 +122,7 @@ OPPORTUNITIES = Entity(
         "lost_reason": "text",
         "pipeline": "text",
         "updated_at": "timestamp",
+        "forecast_category": "text",
     },
     required=("opportunity_id", "stage"),
     id_field="opportunity_id",
@@ -173,8 +176,44 @@ EXCHANGE_RATES = Entity(
     reference=True,
 )
 
+#: The period kinds of targets (and of the period tables).
+PERIOD_KINDS: tuple[str, ...] = ("month", "quarter", "year")
+
+TARGETS = Entity(
+    name="targets",
+    fields={
+        # any day of the fiscal period (of period_kind) the target is for; its first day by
+        # convention
+        "period_start": "date",
+        "period_kind": "text",
+        # both blank: the whole company's target; team only: the team's; owner: the owner's
+        "owner": "text",
+        "team": "text",
+        "amount": "money",
+        # the currency of amount; blank: the reporting currency, else [currency] default
+        "currency": "currency",
+    },
+    required=("period_start", "period_kind", "amount"),
+    unique_key=("period_kind", "period_start", "owner", "team"),
+    choices=(("period_kind", PERIOD_KINDS),),
+    reference=True,
+)
+
+OWNERS = Entity(
+    name="owners",
+    fields={
+        "owner": "id",
+        "team": "text",
+        "manager": "text",
+    },
+    required=("owner",),
+    id_field="owner",
+    reference=True,
+)
+
 ENTITIES: dict[str, Entity] = {
-    e.name: e for e in (LEADS, OPPORTUNITIES, STAGE_HISTORY, ACTIVITIES, EXCHANGE_RATES)
+    e.name: e
+    for e in (LEADS, OPPORTUNITIES, STAGE_HISTORY, ACTIVITIES, EXCHANGE_RATES, TARGETS, OWNERS)
 }
 
 #: Columns every raw table carries besides the canonical fields (lineage).

@@ -109,6 +109,7 @@ PRESETS: dict[str, Preset] = {
             "created_at": ("Create Date", "Date de création", "createdate"),
             "expected_close_date": ("Close Date", "Date de fermeture", "closedate"),
             "probability": ("Deal probability", "hs_deal_stage_probability"),
+            "forecast_category": ("Forecast category", "hs_manual_forecast_category"),
             "lost_reason": ("Closed Lost Reason", "closed_lost_reason"),
             "pipeline": ("Pipeline", "pipeline"),
             "updated_at": ("Last Modified Date", "hs_lastmodifieddate"),

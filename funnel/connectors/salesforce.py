@@ -77,6 +77,7 @@ PRESETS: dict[str, Preset] = {
             "created_at": ("Created Date", "CreatedDate"),
             "expected_close_date": ("Close Date", "CloseDate"),
             "probability": ("Probability (%)", "Probability"),
+            "forecast_category": ("Forecast Category", "ForecastCategoryName"),
             "pipeline": ("Opportunity Record Type", "RecordType.Name"),
             "updated_at": ("Last Modified Date", "LastModifiedDate"),
         },

@@ -213,6 +213,18 @@ def entity_checks(
                     f"{field} is not negative",
                 )
             )
+    for field, allowed in entity.choices:
+        spellings = sorted({v for a in allowed for v in (a, a.upper(), a.capitalize())})
+        checks.append(
+            Check(
+                f"{field}_known",
+                "error",
+                "ExpectColumnValuesToBeInSet",
+                {"column": field, "value_set": spellings},
+                pl.format(f"{field} {{}} is not one of {', '.join(allowed)}", _quoted(field)),
+                f"{field} is one of {', '.join(allowed)}",
+            )
+        )
     for field in entity.positive:
         checks.append(
             Check(

@@ -282,7 +282,7 @@ def _as_it_was(rows: pl.DataFrame, entity_name: str, as_of: date) -> pl.DataFram
     no date is after the as-of day (the row's current stage stays as exported).
     """
     end = datetime.combine(as_of, time.max)
-    later = [f for f in EVENT_FIELDS if f in rows.columns and f != BIRTH_FIELDS[entity_name]]
+    later = [f for f in EVENT_FIELDS if f in rows.columns and f != BIRTH_FIELDS.get(entity_name)]
     return rows.with_columns(
         pl.when(pl.col(f) > end).then(None).otherwise(pl.col(f)).alias(f) for f in later
     )
@@ -314,8 +314,10 @@ def validate_entity(
         checks += conversion_checks(rates)
         helpers = partial(with_check_columns, rates=rates, as_of=as_of)
     reasons = _reasons(entity_name, parts, checks, helpers)
+    # an entity without a birth field (owners, targets) has no row that is not born yet
+    born = BIRTH_FIELDS.get(entity_name)
     not_born_yet = (pl.col("severity") == "deferred") & (
-        pl.col("check") == f"{BIRTH_FIELDS[entity_name]}_not_after_as_of"
+        pl.col("check") == f"{born}_not_after_as_of"
     )
     errors = (
         reasons.filter((pl.col("severity") == "error") | not_born_yet)

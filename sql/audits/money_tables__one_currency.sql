@@ -20,6 +20,14 @@ currencies as (
     select 'forecast_lookback', currency from forecast_lookback
     union all
     select 'qualification_outcomes', currency from qualification_outcomes
+    union all
+    select 'pipeline_flow', currency from pipeline_flow
+    union all
+    select 'target_attainment', currency from target_attainment
+    union all
+    select 'period_metrics', currency from period_metrics
+    union all
+    select 'period_lost_reasons', currency from period_lost_reasons
 
 )
 

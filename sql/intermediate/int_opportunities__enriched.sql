@@ -1,7 +1,8 @@
 -- int_opportunities__enriched: each opportunity with its state flags, cycle and effective
 -- probability (no link to its lead; see int_opportunities__linked).
 -- grain: opportunity_id
--- inputs: int_opportunities__converted, int_stages__ranked, int_snapshots__opportunity_dates
+-- inputs: int_opportunities__converted, int_stages__ranked, int_snapshots__opportunity_dates,
+--   int_forecast_categories, stg_stage_categories
 -- decisions:
 --   closed_at / closed_date  the source's close date; for a closed opportunity without one, the
 --                      moment the pipeline's own snapshots saw the close (moved into won or lost
@@ -16,6 +17,11 @@
 --                      both dates; NULL when closed before created (inconsistent dates).
 --   effective_probability  the opportunity's own probability, else the stage default, else 0.
 --   owner_key          owner, or '(none)' when NULL (the owner_metrics_daily grain).
+--   forecast_category  closed for a won deal, omitted for a lost one; for an open one the
+--                      source's own category (forecast_category_label, see
+--                      int_forecast_categories) when it names one, else the stage's from
+--                      [forecast.stage_category], else pipeline. forecast_category_source says
+--                      which: 'source' or 'stage'.
 --   amounts            currency, amount_reporting and the money columns: see
 --                      int_opportunities__converted. A deal closed on a day only the snapshots
 --                      saw is converted at the as-of day, as one closed on an unknown day: the
@@ -64,6 +70,18 @@ stages as (
 
 ),
 
+labels as (
+
+    select * from int_forecast_categories
+
+),
+
+stage_categories as (
+
+    select * from stg_stage_categories
+
+),
+
 enriched as (
 
     select
@@ -89,6 +107,16 @@ enriched as (
         coalesce(
             opportunities.probability, stages.default_probability, 0
         ) as effective_probability,
+        opportunities.forecast_category_label,
+        case
+            when stages.is_won then 'closed'
+            when stages.is_lost then 'omitted'
+            else coalesce(labels.forecast_category, stage_categories.forecast_category, 'pipeline')
+        end as forecast_category,
+        case
+            when stages.is_open and labels.forecast_category is not null then 'source'
+            else 'stage'
+        end as forecast_category_source,
 
         -- amounts
         opportunities.amount,
@@ -124,6 +152,12 @@ enriched as (
     from opportunities
     inner join stages
         on opportunities.stage = stages.stage
+    left join labels
+        on
+            regexp_replace(lower(opportunities.forecast_category_label), '[^a-z]', '', 'g')
+            = labels.label_key
+    left join stage_categories
+        on opportunities.stage = stage_categories.stage
 
 )
 

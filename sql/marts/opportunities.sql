@@ -1,6 +1,6 @@
 -- opportunities: every loaded opportunity as of the as-of day, with its state and cycle.
 -- grain: opportunity_id
--- inputs: int_opportunities__linked, stg_activities
+-- inputs: int_opportunities__linked, stg_activities, int_opportunities__slippage
 -- decisions:
 --   has_loaded_lead: lead_id names a loaded lead, so the opportunity continues that lead's funnel;
 --   record_id: the funnel record the opportunity belongs to (that lead's id, else its own id). is_record_current: this opportunity gives its record the
@@ -14,6 +14,8 @@
 --   probability: the record's own, 0..1 or NULL; effective_probability: the record's own, else
 --   the stage's configured default, else 0 (what the weighted pipeline uses).
 --   currency, amount_reporting, exchange_rate: see int_opportunities__converted.
+--   forecast_category, forecast_category_source: see int_opportunities__enriched.
+--   first_expected_close, push_count, days_slipped: see int_opportunities__slippage.
 
 with
 
@@ -60,6 +62,9 @@ final as (
         opportunities.lost_reason,
         opportunities.probability,
         opportunities.effective_probability,
+        opportunities.forecast_category,
+        opportunities.forecast_category_source,
+        opportunities.forecast_category_label,
 
         -- amounts
         opportunities.amount,
@@ -72,6 +77,9 @@ final as (
         -- dates
         opportunities.created_at,
         opportunities.expected_close_date,
+        slippage.first_expected_close,
+        slippage.push_count,
+        slippage.days_slipped,
         opportunities.closed_at,
         opportunities.closed_at_source,
         opportunities.updated_at,
@@ -89,6 +97,8 @@ final as (
     from opportunities
     left join activities
         on opportunities.opportunity_id = activities.opportunity_id
+    left join int_opportunities__slippage as slippage
+        on opportunities.opportunity_id = slippage.opportunity_id
 
 )
 

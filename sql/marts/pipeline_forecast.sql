@@ -1,5 +1,5 @@
 -- pipeline_forecast: the open pipeline of the as-of day by expected close month and stage.
--- grain: (day, close_month, stage, currency)
+-- grain: (day, close_month, stage, forecast_category, currency)
 -- close_month is NULL for opportunities without an expected close date (one such row per stage);
 --   currency is the reporting currency with [currency] reporting, else the opportunities' own (a
 --   row per currency, never summed across).
@@ -16,6 +16,8 @@
 --   with_own_probability / with_stage_default / without_probability: how many of open_count
 --   took their probability from the record, from the stage default, or had none (weighted 0).
 --   is_overdue: the close month is before the as-of month.
+--   forecast_category: the opportunities' canonical forecast category (int_opportunities__enriched:
+--   the source's own, else the stage's from [forecast.stage_category]).
 
 with
 
@@ -32,6 +34,7 @@ final as (
         cast(getvariable('as_of') as date) as day,
         cast(date_trunc('month', expected_close_date) as date) as close_month,
         stage,
+        forecast_category,
         money_currency as currency,
         count(*) as open_count,
         coalesce(sum(money_amount), 0) as open_amount,
@@ -53,4 +56,4 @@ final as (
 )
 
 select * from final
-order by close_month nulls last, stage, currency
+order by close_month nulls last, stage, forecast_category, currency

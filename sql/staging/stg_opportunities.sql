@@ -29,6 +29,7 @@ renamed as (
         stage,
         stage_label,
         probability,
+        forecast_category as forecast_category_label,
 
         -- amounts
         amount,

@@ -35,6 +35,7 @@ renamed as (
         probability,
         expected_close_date,
         is_open,
+        forecast_category as forecast_category_label,
 
         -- dates
         created_at,

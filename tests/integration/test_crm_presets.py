@@ -331,3 +331,20 @@ def test_a_close_before_the_creation_day_is_a_warning_compared_by_day() -> None:
     assert [c.severity for c in check] == ["warn"]
     failures = run_suite("opportunities", with_helper_columns(frame, OPPORTUNITIES), check)
     assert sorted(failures.failures.get_column("_gid").to_list()) == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "header", "row"),
+    [
+        ("salesforce", "Opportunity ID,Stage,Forecast Category", "0061,Prospecting,Best Case"),
+        ("salesforce", "Id,StageName,ForecastCategoryName", "0061,Prospecting,Best Case"),
+        ("hubspot", "Record ID,Deal Stage,Forecast category", "1001,Qualified To Buy,Best Case"),
+        ("hubspot", "id,dealstage,hs_manual_forecast_category", "1001,qualifiedtobuy,BEST_CASE"),
+    ],
+)
+def test_presets_read_the_forecast_category(
+    tmp_path: Path, fmt: str, header: str, row: str
+) -> None:
+    (tmp_path / "deals.csv").write_text(f"{header}\n{row}\n")
+    rows = load(tmp_path, fmt, "opportunities", "deals.csv")
+    assert rows.get_column("forecast_category").to_list() == [row.rsplit(",", 1)[1]]

@@ -109,6 +109,10 @@ MONEY_TABLES = (
     "pipeline_forecast",
     "forecast_lookback",
     "qualification_outcomes",
+    "pipeline_flow",
+    "target_attainment",
+    "period_metrics",
+    "period_lost_reasons",
 )
 
 
@@ -180,3 +184,20 @@ def test_exchange_rates_are_judged_fresh_by_their_rate_date(
     ).fetchall()
     assert passed
     assert details.startswith("newest record 2026-10-30 00:00 (rate_date), 1 days before")
+
+
+def test_the_running_quarter_ends_at_the_open_pipeline_expected_in_it(
+    warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    # pipeline_flow's end of the running quarter is today's open pipeline expected in it
+    start, end, flow_end, flow_count = one(
+        warehouse,
+        """select period_start, period_end, end_amount, end_count from pipeline_flow
+           where period_kind = 'quarter' and level = 'all' and is_complete = false""",
+    )
+    open_amount, open_count = one(
+        warehouse,
+        f"""select sum(amount_reporting), count(*) from opportunities
+            where is_open and expected_close_date between '{start}' and '{end}'""",
+    )
+    assert open_count > 0 and (flow_count, flow_end) == (open_count, pytest.approx(open_amount))

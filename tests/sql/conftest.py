@@ -14,9 +14,9 @@ import duckdb
 import pytest
 
 from funnel import sqlmodels
-from funnel.config import DEFAULT_STAGE_PROBABILITY, QualificationConfig
+from funnel.config import DEFAULT_STAGE_CATEGORY, DEFAULT_STAGE_PROBABILITY, QualificationConfig
 from funnel.state import create_tables
-from funnel.warehouse import CURRENCY_DDL, qualification_params
+from funnel.warehouse import CALENDAR_DDL, CURRENCY_DDL, qualification_params
 
 #: The defaults of funnel.config (ForecastConfig, QualificationConfig), as the pipeline passes them.
 STAGE_PROBABILITY: dict[str, float] = dict(DEFAULT_STAGE_PROBABILITY)
@@ -33,9 +33,12 @@ def create_inputs(
     qualification: Mapping[str, str] | None = None,
     reporting_currency: str | None = None,
     default_currency: str | None = None,
+    fiscal_year_start_month: int = 1,
+    week_start: str = "monday",
 ) -> None:
     """Empty raw_* and log_* tables, cfg_* tables and the variables, as the pipeline sets them
-    (the currency settings: [currency] reporting and default, none by default)."""
+    (the currency settings: [currency] reporting and default, none by default; the [calendar]
+    settings, calendar years and Monday weeks by default)."""
     create_tables(con)
     con.execute("create table cfg_stage_probability (stage varchar, probability double)")
     probabilities = STAGE_PROBABILITY if stage_probability is None else stage_probability
@@ -49,6 +52,12 @@ def create_inputs(
         con.executemany("insert into cfg_qualification values (?, ?)", list(params.items()))
     con.execute(CURRENCY_DDL)
     con.execute("insert into cfg_currency values (?, ?)", [reporting_currency, default_currency])
+    con.execute("create table cfg_stage_category (stage varchar, forecast_category varchar)")
+    con.executemany(
+        "insert into cfg_stage_category values (?, ?)", list(DEFAULT_STAGE_CATEGORY.items())
+    )
+    con.execute(CALENDAR_DDL)
+    con.execute("insert into cfg_calendar values (?, ?)", [fiscal_year_start_month, week_start])
     con.execute("set variable as_of = ?", [as_of])
     con.execute("set variable run_id = 'test-run'")
 

@@ -80,3 +80,36 @@ def test_duplicate_source_names_and_missing_files(tmp_path: Path) -> None:
 def test_invalid_toml_names_the_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"not valid TOML.*line 2"):
         load_config(_write(tmp_path, "[warehouse]\npath = \n"))
+
+
+def test_calendar_defaults_and_settings(tmp_path: Path) -> None:
+    assert load_config(_write(tmp_path, GOOD)).calendar.fiscal_year_start_month == 1
+    text = GOOD + '\n[calendar]\nfiscal_year_start_month = 4\nweek_start = "Sunday"\n'
+    cfg = load_config(_write(tmp_path, text))
+    assert (cfg.calendar.fiscal_year_start_month, cfg.calendar.week_start) == (4, "sunday")
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("fiscal_year_start_month = 13", "calendar.fiscal_year_start_month"),
+        ("fiscal_year_start_month = 0", "calendar.fiscal_year_start_month"),
+        ('week_start = "someday"', "calendar.week_start: 'someday' is not a day of the week"),
+        ("fiscal_start = 4", "calendar.fiscal_start: unknown key"),
+    ],
+)
+def test_calendar_mistakes_name_the_key(tmp_path: Path, setting: str, message: str) -> None:
+    path = _write(tmp_path, GOOD + f"\n[calendar]\n{setting}\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert message in str(err.value)
+
+
+def test_stage_categories_keep_defaults_and_name_mistakes(tmp_path: Path) -> None:
+    cfg = load_config(_write(tmp_path, GOOD + '\n[forecast.stage_category]\nproposal = "commit"\n'))
+    assert cfg.forecast.stage_category["proposal"] == "commit"
+    assert cfg.forecast.stage_category["negotiation"] == "commit"  # a default kept
+    path = _write(tmp_path, GOOD + '\n[forecast.stage_category]\nproposal = "maybe"\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert "forecast.stage_category: proposal: 'maybe' is not a forecast category" in str(err.value)

@@ -19,6 +19,7 @@ from funnel.report.sections import (
     headline,
     leads,
     quality,
+    quarter,
     rankings,
     stages,
     stalls,
@@ -27,6 +28,7 @@ from funnel.report.sections import (
 
 #: The page, top to bottom. A new section: a function (Context) -> Section | None, added here.
 SECTIONS: list[Callable[[Context], Section | None]] = [
+    quarter.this_quarter,
     headline.headline,
     stages.funnel,
     trends.trends,

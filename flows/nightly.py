@@ -14,12 +14,13 @@ from typing import Any, cast
 import duckdb
 import polars as pl
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
 from prefect.events import emit_event
 from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from funnel import alerts, progress, recovery, redact, runlock, state, warehouse
+from funnel import alerts, progress, recovery, redact, run_record, runlock, state, warehouse
 from funnel.config import FunnelConfig, SourceConfig, load_config
 from funnel.failure import record_failure
 from funnel.freshness import Freshness
@@ -37,14 +38,14 @@ from funnel.schema import ENTITIES
 from funnel.summary import RunSummary
 
 
-@task(cache_policy=NONE)
+@task(cache_policy=NONE, task_run_name="extract[{source.name}]")
 def extract(config: FunnelConfig, source: SourceConfig, rates: Rates | None = None) -> SourceRead:
     """Read one source: its files, its files of changes, or an API pull."""
     progress.step(f"extract {source.name}")
     return read_source(config, source, rates)
 
 
-@task(cache_policy=NONE)
+@task(cache_policy=NONE, task_run_name="clean[{source.name}]")
 def clean(
     config: FunnelConfig, source: SourceConfig, read: SourceRead, affected: pl.Series | None = None
 ) -> SourceLoad:
@@ -53,7 +54,7 @@ def clean(
     return clean_read(config, source, read, affected)
 
 
-@task(cache_policy=NONE, task_run_name="validate-{entity}")
+@task(cache_policy=NONE, task_run_name="validate[{entity}]")
 def validate(
     config: FunnelConfig,
     entity: str,
@@ -67,7 +68,7 @@ def validate(
     return validate_entity(entity, parts, as_of, config.validation, past_day, rates)
 
 
-@task(cache_policy=NONE)
+@task(cache_policy=NONE, task_run_name="judge-freshness")
 def judge_freshness(
     config: FunnelConfig, as_of: date, outcomes: list[EntityOutcome], loads: list[SourceLoad]
 ) -> list[Freshness]:
@@ -75,7 +76,7 @@ def judge_freshness(
     return judge_sources(config, as_of, outcomes, loads)
 
 
-@task(cache_policy=NONE)
+@task(cache_policy=NONE, task_run_name="gate")
 def gate(
     config: FunnelConfig,
     run_id: str,
@@ -88,7 +89,7 @@ def gate(
     gate_quality(config, run_id, as_of, outcomes, loads, judged)
 
 
-@task(cache_policy=NONE)
+@task(cache_policy=NONE, task_run_name="load")
 def load(
     config: FunnelConfig,
     run_id: str,
@@ -101,14 +102,14 @@ def load(
     load_run(config, run_id, as_of, outcomes, loads)
 
 
-@task(cache_policy=NONE)
+@task(cache_policy=NONE, task_run_name="build-models")
 def build_models(config: FunnelConfig, run_id: str, as_of: date) -> warehouse.Build:
     """Run the SQL models into a private build file."""
     progress.step("build models")
     return warehouse.build(config, run_id, as_of)
 
 
-@task(cache_policy=NONE)
+@task(cache_policy=NONE, task_run_name="build-report")
 def build_report(config: FunnelConfig, run_id: str, build: warehouse.Build) -> Path | None:
     """Render the morning report from the closed build file."""
     if config.report.enabled:
@@ -116,7 +117,7 @@ def build_report(config: FunnelConfig, run_id: str, build: warehouse.Build) -> P
     return stage_report(config, run_id, build)
 
 
-@task(cache_policy=NONE)
+@task(cache_policy=NONE, task_run_name="publish")
 def publish(config: FunnelConfig, build: warehouse.Build, report: Path | None) -> None:
     """Replace the published warehouse with the build, then the report."""
     progress.step("publish")
@@ -125,10 +126,31 @@ def publish(config: FunnelConfig, build: warehouse.Build, report: Path | None) -
         get_run_logger().error(problem)
 
 
-@task(cache_policy=NONE, retries=0)
+@task(cache_policy=NONE, retries=0, task_run_name="alert")
 def alert(config: FunnelConfig, summary: RunSummary) -> bool:
     """Post a Slack-compatible alert; a dead webhook changes nothing."""
     return alerts.alert_run(config, summary)
+
+
+@task(cache_policy=NONE, task_run_name="record-run")
+def record_run(config: FunnelConfig, summary: RunSummary) -> bool:
+    """Leave the run's summary and failed checks in Prefect as artifacts; never fails the run."""
+    try:
+        failed = run_record.failed_checks(config, summary.run_id)
+        create_markdown_artifact(
+            run_record.summary_markdown(summary, failed),
+            key=run_record.SUMMARY_KEY,
+            description=f"funnel run {summary.run_id} as of {summary.as_of}: {summary.status}",
+        )
+        create_table_artifact(
+            run_record.failed_checks_table(failed),
+            key=run_record.FAILED_CHECKS_KEY,
+            description=f"failed checks of funnel run {summary.run_id}",
+        )
+    except Exception as e:  # the run's outcome stands without its record in the UI
+        get_run_logger().warning("run %s: could not create its artifacts: %r", summary.run_id, e)
+        return False
+    return True
 
 
 #: One worker thread: each entity is validated (great-expectations and pandas, mostly holding the
@@ -186,12 +208,14 @@ def nightly(
         build = build_models(config, run_id, day)
         report = build_report(config, run_id, build)
         publish(config, build, report)
+        published = replace(checked, headline=build.headline)
+        record_run(config, published)
     except BaseException as error:  # KeyboardInterrupt too: a backfill is safe to stop
         fail(config, run_id, day, error)
         raise
     finally:
         lock.release()
-    return replace(checked, headline=build.headline)
+    return published
 
 
 def _extract_and_clean(
@@ -219,6 +243,7 @@ def fail(config: FunnelConfig, run_id: str, day: date, error: BaseException) -> 
         summary = record_failure(config, run_id, day, error)
         if summary is not None:
             alert(config, summary)
+            record_run(config, summary)
     except Exception as e:
         get_run_logger().error("could not record the failure of run %s: %r", run_id, e)
 

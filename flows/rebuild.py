@@ -7,7 +7,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 
-from flows.nightly import build_models, build_report, fail, publish, settle
+from flows.nightly import build_models, build_report, fail, publish, record_run, settle
 from funnel import load, redact, runlock, snapshots, state
 from funnel.config import FunnelConfig, load_config
 from funnel.errors import ConfigError
@@ -65,4 +65,6 @@ def _rebuild(
     except BaseException as error:
         fail(config, run_id, day, error)
         raise
-    return RunSummary.of(run_id, day, "published", [], build.headline)
+    summary = RunSummary.of(run_id, day, "published", [], build.headline)
+    record_run(config, summary)
+    return summary

@@ -1,4 +1,4 @@
-"""The `funnel` command: run, rebuild, backfill, status, serve, report, generate, docs."""
+"""The `funnel` command: run, rebuild, backfill, status, serve, deploy, report, generate, docs."""
 
 from __future__ import annotations
 

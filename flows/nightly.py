@@ -209,10 +209,11 @@ def nightly(
         report = build_report(config, run_id, build)
         publish(config, build, report)
         published = replace(checked, headline=build.headline)
-        record_run(config, published)
     except BaseException as error:  # KeyboardInterrupt too: a backfill is safe to stop
         fail(config, run_id, day, error)
         raise
+    else:  # published whatever happens to its record
+        record_run(config, published)
     finally:
         lock.release()
     return published

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 
-from flows.nightly import _fail, _settle, build_models, build_report, publish
-from funnel import incremental, redact, runlock, snapshots, state
+from flows.nightly import build_models, build_report, fail, publish, record_run, settle
+from funnel import load, redact, runlock, snapshots, state
 from funnel.config import FunnelConfig, load_config
 from funnel.errors import ConfigError
 from funnel.runlock import new_run_id
@@ -53,8 +53,8 @@ def _rebuild(
         "rebuild %s as of %s from the state of run %s", run_id, day, loaded.run_id
     )
     with state.open_state(config.state_path) as con:
-        _settle(con, config, run_id)
-        incremental.apply_lines(con)  # lines a stopped run staged and did not apply
+        settle(con, config, run_id)
+        load.apply_lines(con)  # lines a stopped run staged and did not apply
         state.start_run(con, run_id, day)
         # its rows are the state's; published once its publish has happened (as a nightly run)
         state.finish_run(con, run_id, "loaded", 0, f"rebuild from the state of {loaded.run_id}")
@@ -63,6 +63,8 @@ def _rebuild(
         report = build_report(config, run_id, build)
         publish(config, build, report)
     except BaseException as error:
-        _fail(config, run_id, day, error)
+        fail(config, run_id, day, error)
         raise
-    return RunSummary.of(run_id, day, "published", [], build.headline)
+    summary = RunSummary.of(run_id, day, "published", [], build.headline)
+    record_run(config, summary)
+    return summary

@@ -8,8 +8,9 @@ import os
 import requests
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from funnel import redact
-from funnel.config import AlertsConfig
+from funnel import redact, state
+from funnel.config import AlertsConfig, FunnelConfig
+from funnel.summary import RunSummary, alert_text
 
 log = logging.getLogger(__name__)
 
@@ -68,3 +69,14 @@ def send_alert(alerts: AlertsConfig, text: str, timeout: float = 5.0) -> bool:
         log.warning("alert not delivered to %s: %s", _where(alerts), type(e).__name__)
         return False
     return True
+
+
+def alert_run(config: FunnelConfig, summary: RunSummary) -> bool:
+    """Post the run's alert (its failed checks listed) and count it on the run when delivered."""
+    with state.open_state(config.state_path) as con:
+        failed = state.failed_checks(con, summary.run_id)
+    sent = send_alert(config.alerts, alert_text(summary, config, failed))
+    if sent:
+        with state.open_state(config.state_path) as con:
+            state.record_alert(con, summary.run_id)
+    return sent

@@ -1,4 +1,4 @@
-"""The `funnel` command: run, rebuild, backfill, status, serve, report, generate, docs."""
+"""The `funnel` command: run, rebuild, backfill, status, serve, deploy, report, generate, docs."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from rich.table import Table
 from funnel.errors import ConfigError, FunnelError
 
 if TYPE_CHECKING:
+    from prefect.schedules import Schedule
+
     from funnel import runlog
     from funnel.config import FunnelConfig
     from funnel.failure_report import FailedRun
@@ -428,41 +430,66 @@ def serve(
 ) -> None:
     """Serve the nightly deployment on the config's [schedule] cron (needs a Prefect server)."""
     cfg = _load(config)
-    from prefect.schedules import Cron, Interval, validate_cron_string
-    from prefect.settings import get_current_settings
+    from flows import deploy
 
-    from flows.nightly import nightly
-
-    if not get_current_settings().api.url:
-        # without a server, Prefect would start a temporary one that never schedules anything
-        console.print(
-            "[red]no Prefect server[/red]: serving needs one. Run `prefect server start` and set"
-            " PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)."
-        )
-        raise typer.Exit(2)
-
-    try:
-        validate_cron_string(cfg.schedule.cron)
-    except ValueError as e:
-        console.print(f"[red]config error[/red]: {config}: schedule.cron: {escape(str(e))}")
-        raise typer.Exit(2) from None
-    schedule = (
-        Interval(interval, timezone=cfg.schedule.timezone)
-        if interval
-        else Cron(cfg.schedule.cron, timezone=cfg.schedule.timezone)
-    )
+    _need_server("serving")
+    schedule = _schedule(config, cfg, interval)
     console.print(
         f"serving funnel-nightly/{name}: "
         + (f"every {interval} s" if interval else f"cron {cfg.schedule.cron!r}")
         + f" ({cfg.schedule.timezone}), config {config.resolve()}"
     )
-    nightly.serve(
-        name=name,
-        schedule=schedule,
-        parameters={"config_path": str(config.resolve())},
-        limit=1,  # one run at a time: a late run never overlaps the next one
-        print_starting_message=True,
+    deploy.serve(config, schedule, name)
+
+
+@app.command()
+def deploy(
+    config: ConfigOption = Path("funnel.toml"),
+    pool: Annotated[
+        str,
+        typer.Option(
+            "--pool",
+            help="The work pool whose worker runs it"
+            " (prefect work-pool create funnel-process --type process).",
+        ),
+    ] = "funnel-process",
+    name: Annotated[str, typer.Option("--name", help="The deployment's name.")] = "nightly",
+) -> None:
+    """Deploy the nightly flow to a work pool on the config's [schedule] (needs a server)."""
+    cfg = _load(config)
+    from flows import deploy as deployment
+
+    _need_server("deploying")
+    schedule = _schedule(config, cfg, None)
+    deployment.deploy(config, schedule, name, pool)
+    out.print(
+        f"deployed funnel-nightly/{name} to work pool {pool!r}: cron {cfg.schedule.cron!r}"
+        f" ({cfg.schedule.timezone}), config {config.resolve()}\n"
+        f"start its worker where the exports are: prefect worker start --pool {pool}"
     )
+
+
+def _need_server(doing: str) -> None:
+    """Exit 2 unless PREFECT_API_URL names a server: a temporary one never schedules anything."""
+    from prefect.settings import get_current_settings
+
+    if not get_current_settings().api.url:
+        console.print(
+            f"[red]no Prefect server[/red]: {doing} needs one. Run `prefect server start` and set"
+            " PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)."
+        )
+        raise typer.Exit(2)
+
+
+def _schedule(config: Path, cfg: FunnelConfig, interval: int | None) -> Schedule:
+    """[schedule] as a Prefect schedule, or exit 2 naming the key."""
+    from flows.deploy import nightly_schedule
+
+    try:
+        return nightly_schedule(config, cfg.schedule, interval)
+    except ConfigError as e:
+        console.print(f"[red]config error[/red]: {escape(str(e))}")
+        raise typer.Exit(2) from None
 
 
 @app.command()

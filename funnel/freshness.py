@@ -19,10 +19,10 @@ import duckdb
 import polars as pl
 
 from funnel.config import ValidationConfig
-from funnel.hygiene import CleanSource, record_ids
-from funnel.incremental import Carry
+from funnel.hygiene import record_ids
 from funnel.quality.checks import EVENT_FIELDS
 from funnel.quality.validate import RESULT_SCHEMA, EntityOutcome, SourceOutcome
+from funnel.read import SourceLoad
 from funnel.state import upsert_key
 from transforms.schema import ENTITIES, raw_table_name
 
@@ -83,18 +83,16 @@ class Kept:
     replaced: Sequence[str] | None = None
 
 
-def kept_rows(cleaned: Sequence[CleanSource], carries: Mapping[str, Carry]) -> dict[str, Kept]:
+def kept_rows(loads: Sequence[SourceLoad]) -> dict[str, Kept]:
     """What each source keeps from earlier loads, as the load will decide it."""
     out: dict[str, Kept] = {}
-    for c in cleaned:
-        name = c.source.name
-        carry = carries.get(name)
-        if carry is not None and carry.mode == "incremental":
-            out[name] = Kept(dropped=carry.dropped)
-        elif c.extract.incremental:
-            out[name] = Kept(replaced=record_ids(c))
+    for s in loads:
+        if s.carries and s.changes is not None:
+            out[s.name] = Kept(dropped=s.changes.dropped)
+        elif s.cleaned.extract.incremental:
+            out[s.name] = Kept(replaced=record_ids(s.cleaned))
         else:
-            out[name] = Kept()
+            out[s.name] = Kept()
     return out
 
 

@@ -12,15 +12,17 @@ not for a later as-of day. Then only the rows of affected records are cleaned, d
 validated: a record is affected when one of its rows is fresh (its hash was not loaded last time:
 new, changed, or quarantined then) or gone (loaded last time, absent tonight), in any source of
 the entity. The other rows were loaded last time with the same result and stay loaded (carried).
+
+This module decides which rows change; funnel.load writes the change into the state file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time
+from datetime import date
 from typing import Literal
 
 import duckdb
@@ -28,15 +30,13 @@ import polars as pl
 
 from funnel.config import FunnelConfig, SourceConfig
 from funnel.connectors.presets import effective_mapping
-from funnel.extract import Extract, RowKeys, lineage, lineage_parts, own_columns
+from funnel.extract import Extract, RowKeys, lineage, own_columns
 from funnel.hygiene import HYGIENE_VERSION, decimal_comma_of, number_fields
-from funnel.quality.checks import BIRTH_FIELDS, EVENT_FIELDS
-from funnel.quality.validate import SourceOutcome
 from funnel.rowfiles import RowFiles
 from transforms.clean import auto_scale, probability_numbers, trim_blanks
 from transforms.mapping import to_canonical
 from transforms.numbers import MarkCounts, NumberFormat, decide_format, value_marks
-from transforms.schema import ENTITIES, raw_table_name
+from transforms.schema import ENTITIES
 
 Mode = Literal["full", "incremental"]
 #: The record key of rows whose id is blank: such rows are one record for this purpose.
@@ -53,10 +53,6 @@ PRIOR_SCHEMA = pl.Schema(
 KEPT_SCHEMA = pl.Schema({"_hash": pl.UInt64, "_file": pl.String, "_line": pl.Int64})
 #: Carried rows per parked file, and per transaction when their staged lines are applied.
 CARRY_ROWS = 2_000_000
-#: Carried rows (all sources) whose lines a load writes in its own transaction; more are staged
-#: and written after it (`stage_lines`). 1M leads carry 4.9M rows: about 1 GB held until the
-#: commit.
-IN_PLACE_ROWS = 6_000_000
 
 #: Config keys of a source that do not change how its rows are read, cleaned or checked (a
 #: `changes_only` source carries nothing). A new key with a default must be listed here unless it
@@ -75,7 +71,7 @@ DROPPED_SCHEMA = pl.Schema({"row_hash": pl.UInt64})
 
 
 @dataclass(frozen=True)
-class Keyed:
+class HashedExtract:
     """A file source's extract with `_hash` and `_key` on its rows, and its fingerprint."""
 
     extract: Extract
@@ -101,8 +97,9 @@ class Prior:
 
 
 @dataclass(frozen=True)
-class Carry:
-    """How a source's raw rows change: which stored rows go, which stay (with today's line)."""
+class StoredRowChanges:
+    """How a file source's stored raw rows change tonight: which go, which stay (with today's
+    line). funnel.load applies them."""
 
     mode: Mode
     #: Hashes of the stored raw rows that stay, with today's file and line (KEPT_SCHEMA), on
@@ -165,7 +162,7 @@ def row_keys(source: SourceConfig) -> RowKeys:
 
 def keyed(
     config: FunnelConfig, source: SourceConfig, extract: Extract, checks_read: str | None = None
-) -> Keyed:
+) -> HashedExtract:
     """A file source's rows with `_hash` and `_key` (see `row_keys`; a parked extract has them
     in its lineage already), and a fingerprint of how they are cleaned. `checks_read`: a digest
     of what the source's checks read from other entities (funnel.quality.rates.Rates)."""
@@ -195,7 +192,7 @@ def keyed(
     if checks_read is not None:
         spec["checks_read"] = checks_read
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
-    return Keyed(extract, digest, scale, formats)
+    return HashedExtract(extract, digest, scale, formats)
 
 
 def _number_formats(source: SourceConfig, extract: Extract) -> dict[str, NumberFormat]:
@@ -302,7 +299,7 @@ def affected_keys(today: pl.DataFrame, prior: pl.DataFrame) -> pl.Series:
 
 def narrow(
     keyed_extract: Extract, prior: pl.DataFrame, affected: pl.Series
-) -> tuple[Extract, Carry]:
+) -> tuple[Extract, StoredRowChanges]:
     """The rows to process tonight (fresh, or of an affected record) and the rows carried."""
     rows = keyed_extract.rows
     today = lineage(keyed_extract, ["_hash", "_key", "_file", "_line"]).collect()
@@ -330,195 +327,17 @@ def narrow(
         parked.write(kept.slice(start, CARRY_ROWS))
     return (
         replace(keyed_extract, rows=subset, carried=kept.height, carried_warned=carried_warned),
-        Carry("incremental", parked, dropped.select("row_hash")),
+        StoredRowChanges("incremental", parked, dropped.select("row_hash")),
     )
 
 
-def full() -> Carry:
-    """A source run in full: nothing is carried."""
-    return Carry("full", RowFiles("kept"), pl.DataFrame(schema=DROPPED_SCHEMA))
-
-
-def drop_replaced(con: duckdb.DuckDBPyConnection, source: SourceConfig, carry: Carry) -> None:
-    """Delete the source's raw rows that are not carried. Part of the load transaction."""
-    table = f"raw_{source.entity}"
-    dropped = carry.dropped  # noqa: F841 - read by DuckDB below
-    con.execute(
-        f"delete from {table} where source_system = ? and (source_row_hash is null"
-        " or source_row_hash in (select row_hash from dropped))",
-        [source.name],
-    )
-
-
-def lines_in_place(carries: Mapping[str, Carry]) -> bool:
-    """Whether the load writes the carried rows' lines for tonight in its own transaction (few
-    carried rows: the fast way) rather than staging them (see `stage_lines`)."""
-    return sum(c.kept.height for c in carries.values()) <= IN_PLACE_ROWS
-
-
-def relineage(con: duckdb.DuckDBPyConnection, source: SourceConfig, carry: Carry) -> None:
-    """Point the source's carried raw rows at tonight's file and line, in the load transaction
-    (when `lines_in_place`). DuckDB holds these updates in memory until the commit and they do
-    not spill: the caller lifts the transaction's memory limit first."""
-    for part in range(len(carry.kept.paths)):
-        kept = carry.kept.read(part).to_arrow(compat_level=pl.CompatLevel.newest())
-        con.register("carried_lines", kept)
-        try:
-            _point_at(con, source.entity, "carried_lines", {"source": source.name})
-        finally:
-            con.unregister("carried_lines")
-
-
-def stage_lines(con: duckdb.DuckDBPyConnection, source: SourceConfig, carry: Carry) -> None:
-    """Stage tonight's file and line of the source's carried rows in `state_pending_lines`
-    (part of the load transaction); `apply_lines` writes them onto the raw rows after it.
-
-    For many carried rows: DuckDB holds a transaction's updates in memory until it commits,
-    130 bytes a row or more (7 GB for the carried rows of 10M leads), and nearly every carried row
-    moves to another line when rows before it come or go. Staged rows are inserts, which DuckDB
-    writes to disk; applied a part per transaction, the updates never pile up."""
-    for part in range(len(carry.kept.paths)):
-        kept = carry.kept.read(part)  # noqa: F841 - read by DuckDB below
-        con.execute(
-            "insert into state_pending_lines select ?, ?, ?, _hash, _file, _line from kept",
-            [source.name, source.entity, part],
-        )
-
-
-def unstage_lines(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop lines an earlier load staged and did not apply (it stopped half-way): tonight's
-    load supersedes them (carried rows get tonight's lines again, the others are replaced)."""
-    con.execute("delete from state_pending_lines")
-
-
-def apply_lines(con: duckdb.DuckDBPyConnection) -> int:
-    """Write the staged lines onto the raw rows, a staged part (CARRY_ROWS rows) per
-    transaction, each part's staged rows deleted as it commits; returns the parts applied.
-
-    Called after a load commits, and before anything else reads the raw rows (a rebuild, the
-    next load): a run stopped half-way leaves the rest staged, never lost."""
-    parts = con.execute(
-        "select distinct source, entity, part from state_pending_lines order by all"
-    ).fetchall()
-    for name, entity, part in parts:
-        staged = (
-            "(select row_hash as _hash, source_file as _file, source_line as _line"
-            " from state_pending_lines where source = $source and part = $part)"
-        )
-        con.begin()
-        _point_at(con, entity, staged, {"source": name, "part": part})
-        con.execute(
-            "delete from state_pending_lines where source = $source and part = $part",
-            {"source": name, "part": part},
-        )
-        con.commit()
-    return len(parts)
-
-
-def _point_at(
-    con: duckdb.DuckDBPyConnection, entity: str, lines: str, params: dict[str, object]
-) -> None:
-    """Set the file and line of the raw rows of source `$source` whose hash is in `lines` (a
-    relation of KEPT_SCHEMA). Only carried rows match: a row loaded tonight never has a carried
-    row's hash."""
-    table = raw_table_name(ENTITIES[entity].name)
-    match = f"{table}.source_system = $source and {table}.source_row_hash = p._hash"
-    # a column at a time, rows that change only: an update holds every value it writes until
-    # its transaction commits, so a file name is written only where the file changed
-    for column, new in (("source_line", "_line"), ("source_file", "_file")):
-        con.execute(
-            f"update {table} set {column} = p.{new} from {lines} p"
-            f" where {match} and {table}.{column} is distinct from p.{new}",
-            params,
-        )
-
-
-def _as_of_bound(columns: list[str], entity_name: str, as_of: date | None) -> pl.Expr:
-    """Rows a past day's load changed (a later date blanked): re-checked on the next run."""
-    if as_of is None:
-        return pl.lit(False)
-    end = datetime.combine(as_of, time.max)
-    later = [f for f in EVENT_FIELDS if f in columns and f != BIRTH_FIELDS.get(entity_name)]
-    return (
-        pl.any_horizontal([pl.col(f) > end for f in later]).fill_null(False)
-        if later
-        else pl.lit(False)
-    )
-
-
-def newly_loaded(outcome: SourceOutcome, extract: Extract) -> Iterator[pl.DataFrame]:
-    """PRIOR_SCHEMA rows of the rows the source loads tonight (not the carried ones), a lineage
-    file at a time: a source's row keys at once took 1.3 GiB more at 10M leads (activities)."""
-    rows = outcome.clean_rows.scan()  # parked: reads these few columns only
-    columns = rows.collect_schema().names()
-    loaded = (  # about 10 bytes a row
-        rows.filter(~pl.col("_rid").is_in(outcome.rejected.implode()))
-        .select(
-            "_rid",
-            pl.col("_rid").is_in(outcome.warned.implode()).alias("warned"),
-            _as_of_bound(columns, outcome.entity, outcome.past_day).alias("as_of_bound"),
-        )
-        .collect()
-    )
-    for keys in lineage_parts(extract, ["_hash", "_key"]):
-        if keys.is_empty():
-            continue
-        # a file's `_rid`s are a run of the extract's: its loaded rows are picked by range first
-        # (a cheap filter that keeps the join small; the join alone decides which rows match)
-        first, last = keys.get_column("_rid").min(), keys.get_column("_rid").max()
-        part = loaded.filter(pl.col("_rid").is_between(first, last)).join(keys, on="_rid")
-        yield part.select(
-            pl.col("_hash").alias("row_hash"),
-            pl.col("_key").alias("record_key"),
-            "warned",
-            "as_of_bound",
-        ).cast(PRIOR_SCHEMA)
-
-
-def store(
-    con: duckdb.DuckDBPyConnection,
-    run_id: str,
-    as_of: date,
-    source: SourceConfig,
-    fingerprint: str,
-    carry: Carry,
-    loaded: Iterable[pl.DataFrame],
-) -> None:
-    """Store what the source has loaded after tonight (in the load transaction): the carried
-    rows' hashes stay, the dropped ones go (a full run: all go), tonight's loaded rows' come
-    (`newly_loaded`'s parts)."""
-    if carry.mode == "incremental":
-        dropped = carry.dropped  # noqa: F841 - read by DuckDB below
-        con.execute(
-            "delete from state_row_hashes where source = ?"
-            " and row_hash in (select row_hash from dropped)",
-            [source.name],
-        )
-    else:
-        con.execute("delete from state_row_hashes where source = ?", [source.name])
-    for part in loaded:
-        # as Arrow (string views): DuckDB converting the polars frame itself took longer
-        frame = part.to_arrow(compat_level=pl.CompatLevel.newest())  # noqa: F841 - read below
-        con.execute(
-            "insert into state_row_hashes select ?, row_hash, record_key, warned, as_of_bound"
-            " from frame",
-            [source.name],
-        )
-    con.execute(
-        "insert or replace into state_source_fingerprints values (?, ?, ?, ?)",
-        [source.name, fingerprint, as_of, run_id],
-    )
-
-
-def forget_others(con: duckdb.DuckDBPyConnection, file_sources: Sequence[str]) -> None:
-    """Drop the stored hashes of sources that are no longer file sources of the config."""
-    names = list(file_sources)
-    con.execute("delete from state_row_hashes where not list_contains(?, source)", [names])
-    con.execute("delete from state_source_fingerprints where not list_contains(?, source)", [names])
+def all_replaced() -> StoredRowChanges:
+    """A source run in full: nothing is carried, every stored row is replaced."""
+    return StoredRowChanges("full", RowFiles("kept"), pl.DataFrame(schema=DROPPED_SCHEMA))
 
 
 @dataclass(frozen=True)
-class Read:
+class SourceRead:
     """One source as read tonight, with what the state holds of its last load."""
 
     extract: Extract
@@ -532,24 +351,26 @@ class Read:
     number_formats: Mapping[str, NumberFormat] | None = None
 
 
-def read(
+def compare_to_last_load(
     con: duckdb.DuckDBPyConnection,
     config: FunnelConfig,
     source: SourceConfig,
     extract: Extract,
     checks_read: str | None = None,
-) -> Read:
+) -> SourceRead:
     """Key a file source's rows and look up its last load; affected keys when it can carry.
     (`checks_read`: see `keyed`.)"""
     k = keyed(config, source, extract, checks_read)
     prior = read_prior(con, source)
     if prior is None or not stored_matches(prior, k.fingerprint):
-        return Read(k.extract, k.fingerprint, k.probability_scale, None, None, k.number_formats)
+        return SourceRead(
+            k.extract, k.fingerprint, k.probability_scale, None, None, k.number_formats
+        )
     today = lineage(k.extract, ["_hash", "_key"]).collect()
     fresh = fresh_rows(today.get_column("_hash"), prior.rows)
     affected = affected_keys(today.with_columns(fresh), prior.rows)
     rows = k.extract.rows.with_columns(fresh)
-    return Read(
+    return SourceRead(
         replace(k.extract, rows=rows),
         k.fingerprint,
         k.probability_scale,
@@ -559,7 +380,7 @@ def read(
     )
 
 
-def entity_affected(reads: Sequence[Read], as_of: date, full_run: bool) -> pl.Series | None:
+def entity_affected(reads: Sequence[SourceRead], as_of: date, full_run: bool) -> pl.Series | None:
     """The record keys an entity's incremental run processes; None when it runs in full.
 
     Incremental needs every source of the entity to be a file source that can carry its last

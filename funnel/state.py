@@ -138,6 +138,12 @@ def limit_memory_growth(con: duckdb.DuckDBPyConnection, allowance: int, at_least
     con.execute(f"set memory_limit = '{max(used + allowance, at_least)}B'")
 
 
+def lift_memory_limit(con: duckdb.DuckDBPyConnection) -> None:
+    """Back to DuckDB's own memory limit, for work that cannot spill to disk (a transaction's
+    updates) and would fail under a tighter one."""
+    con.execute("reset memory_limit")
+
+
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, as_of: date) -> None:
     con.execute(
         "insert into log_pipeline_runs (run_id, as_of, started_at, status, alerts_sent)"

@@ -14,7 +14,7 @@ import pytest
 
 from flows.nightly import nightly
 from flows.rebuild import rebuild
-from funnel import extract, hygiene, incremental
+from funnel import extract, hygiene, incremental, load
 from funnel.quality import validate
 from tests.conftest import PUBLISHED_TABLES, copy_sample
 from tests.integration.ops_helpers import RUN_COLUMNS, query
@@ -307,7 +307,7 @@ def test_lines_a_stopped_run_staged_are_applied_before_a_rebuild_reads_the_rows(
         configs[root] = str(copy_sample(root))
         assert nightly(config_path=configs[root], as_of=D1).status == "published"
         _next_night(root)  # a lead near the top is gone: the carried leads below move up
-    apply_lines = incremental.apply_lines
+    apply_lines = load.apply_lines
 
     def stop_after_one_part(con: duckdb.DuckDBPyConnection) -> int:
         first = "(source, part) = (select min((source, part)) from state_pending_lines)"
@@ -319,8 +319,8 @@ def test_lines_a_stopped_run_staged_are_applied_before_a_rebuild_reads_the_rows(
 
     with monkeypatch.context() as m:
         m.setattr(incremental, "CARRY_ROWS", 400)
-        m.setattr(incremental, "IN_PLACE_ROWS", 0)  # staged, as for many carried rows
-        m.setattr(incremental, "apply_lines", stop_after_one_part)
+        m.setattr(load, "IN_PLACE_ROWS", 0)  # staged, as for many carried rows
+        m.setattr(load, "apply_lines", stop_after_one_part)
         with pytest.raises(KeyboardInterrupt):
             nightly(config_path=configs[stopped], as_of=D2)
     assert nightly(config_path=configs[finished], as_of=D2).status == "published"
@@ -363,7 +363,7 @@ def test_sources_streamed_through_disk_publish_what_sources_read_into_memory_do(
                 m.setattr(hygiene, "CLEAN_ROWS", 500)
                 m.setattr(validate, "VALIDATE_ROWS", 400)
                 m.setattr(incremental, "CARRY_ROWS", 250)
-                m.setattr(incremental, "IN_PLACE_ROWS", 0)
+                m.setattr(load, "IN_PLACE_ROWS", 0)
             assert nightly(config_path=configs[root], as_of=day).status == "published"
         return _run_sources(root / WAREHOUSE / "funnel.duckdb", day)
 

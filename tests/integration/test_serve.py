@@ -1,7 +1,10 @@
-"""`funnel serve` against a real `prefect server start`: a scheduled run publishes the warehouse."""
+"""`funnel serve` and `funnel deploy` against a real `prefect server start`: a scheduled run
+publishes the warehouse, and its Prefect record names each task run by source and entity and
+carries the run's summary and failed checks as artifacts."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -11,10 +14,13 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
+from funnel.config import load_config
+from funnel.run_record import FAILED_CHECKS_KEY, SUMMARY_KEY
 from tests.conftest import REPO
 from tests.integration.ops_helpers import query, write_project
 
@@ -125,6 +131,110 @@ def test_served_deployment_runs_on_schedule_and_publishes(
     assert len(completed) >= 1
     assert {r["deployment_id"] for r in completed} == {deployments[0]["id"]}
     assert all(r["auto_scheduled"] for r in completed)
+    # the published run's Prefect record: task runs by source and entity, and its artifacts
+    run_id = str(published[0][0])
+    flow_run = _flow_run_of(api, run_id)
+    assert flow_run["deployment_id"] == deployments[0]["id"]
+    names = {t["name"] for t in _post(api, "task_runs/filter", {"flow_runs": _ids(flow_run)})}
+    assert names >= {
+        "extract[crm_leads]", "extract[crm_deals]", "clean[crm_leads]", "clean[crm_deals]",
+        "validate[leads]", "validate[opportunities]", "gate", "load", "build-models",
+        "publish", "record-run",
+    }  # fmt: skip
+    _assert_artifacts(api, flow_run, config, run_id, "published")
+
+
+def _post(api: str, path: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+    response = requests.post(f"{api}/{path}", json=body, timeout=10)
+    response.raise_for_status()
+    return list(response.json())
+
+
+def _ids(run: dict[str, Any]) -> dict[str, Any]:
+    return {"id": {"any_": [run["id"]]}}
+
+
+def _artifacts(api: str, flow_run: dict[str, Any]) -> list[dict[str, Any]]:
+    return _post(
+        api, "artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [flow_run["id"]]}}}
+    )
+
+
+def _flow_run_of(api: str, run_id: str) -> dict[str, Any]:
+    """The flow run whose summary artifact names funnel run `run_id`."""
+    summaries = _post(api, "artifacts/filter", {"artifacts": {"key": {"any_": [SUMMARY_KEY]}}})
+    (ours,) = [a for a in summaries if f"funnel run {run_id}:" in a["data"]]
+    (flow_run,) = _post(
+        api, "flow_runs/filter", {"flow_runs": {"id": {"any_": [ours["flow_run_id"]]}}}
+    )
+    return flow_run
+
+
+def _assert_artifacts(
+    api: str, flow_run: dict[str, Any], config: Path, run_id: str, status: str
+) -> None:
+    """The flow run's summary and failed-checks artifacts say what the run's log says."""
+    artifacts = _artifacts(api, flow_run)
+    by_key = {a["key"]: a for a in artifacts if a["key"]}  # Prefect adds unkeyed ones of its own
+    assert set(by_key) == {SUMMARY_KEY, FAILED_CHECKS_KEY}
+    assert by_key[SUMMARY_KEY]["type"] == "markdown"
+    summary = by_key[SUMMARY_KEY]["data"]
+    assert summary.startswith(f"# funnel run {run_id}: {status}\n")
+    state_file = load_config(config).state_path
+    sources = query(
+        state_file,
+        "select source, entity, rows_read, rows_loaded, rows_quarantined, rows_warned"
+        f" from log_run_sources where run_id = '{run_id}' order by source",
+    )
+    assert len(sources) == 2
+    for row in sources:
+        assert (
+            "| " + " | ".join(f"{v:,}" if isinstance(v, int) else str(v) for v in row) + " |"
+            in summary
+        )
+    failed = query(
+        state_file,
+        'select source, "check", severity, rows_failed, rows_checked from log_dq_results'
+        f" where run_id = '{run_id}' and not passed order by all",
+    )
+    assert by_key[FAILED_CHECKS_KEY]["type"] == "table"
+    table = json.loads(by_key[FAILED_CHECKS_KEY]["data"])
+    assert sorted(tuple(r.values()) for r in table) == sorted(failed)
+    if status == "published":
+        assert "## Headline figures\n\n| window | currency |" in summary
+    else:
+        assert "None: nothing was published." in summary
+        assert failed and f"{len(failed)} failed" in summary
+
+
+def test_a_run_that_fails_its_checks_leaves_its_failed_checks_in_prefect(
+    tmp_path: Path, prefect_api: tuple[str, dict[str, str]]
+) -> None:
+    api, env = prefect_api
+    config = write_project(tmp_path / "project", negative_amounts=3)
+    result = subprocess.run(
+        [sys.executable, "-m", "funnel", "run", "--config", str(config)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 3, result.stderr
+    state_file = load_config(config).state_path
+    ((run_id, status),) = query(state_file, "select run_id, status from log_pipeline_runs")
+    assert status == "failed_dq"
+    flow_run = _flow_run_of(api, str(run_id))
+    names = {t["name"] for t in _post(api, "task_runs/filter", {"flow_runs": _ids(flow_run)})}
+    assert {"validate[opportunities]", "gate", "record-run"} <= names
+    assert "load" not in names
+    _assert_artifacts(api, flow_run, config, str(run_id), "failed_dq")
+    (table,) = [a for a in _artifacts(api, flow_run) if a["key"] == FAILED_CHECKS_KEY]
+    failed = json.loads(table["data"])
+    assert any(
+        r["source"] == "crm_deals" and r["severity"] == "error" and r["rows_failed"] == 3
+        for r in failed
+    )
 
 
 def _prefect(env: dict[str, str], *args: str) -> str:
@@ -140,13 +250,22 @@ def _prefect(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
-def test_prefect_yaml_deploys_to_a_process_pool_and_a_worker_runs_it(
+def test_funnel_deploy_puts_the_config_schedule_on_a_process_pool_and_a_worker_runs_it(
     tmp_path: Path, prefect_api: tuple[str, dict[str, str]]
 ) -> None:
     api, env = prefect_api
-    env = {**env, "PWD": str(REPO)}
+    config = write_project(tmp_path / "project")  # [schedule] 0 2 * * * in Europe/Berlin
     _prefect(env, "work-pool", "create", "funnel-process", "--type", "process")
-    _prefect(env, "deploy", "--all")
+    deployed = subprocess.run(
+        [sys.executable, "-m", "funnel", "deploy", "--config", str(config)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    assert "deployed funnel-nightly/nightly to work pool 'funnel-process'" in deployed.stdout
     deployments = requests.post(
         f"{api}/deployments/filter",
         json={"deployments": {"name": {"any_": ["nightly"]}}, "work_pools": {}},
@@ -156,13 +275,12 @@ def test_prefect_yaml_deploys_to_a_process_pool_and_a_worker_runs_it(
     assert len(ours) == 1
     (d,) = ours
     assert d["entrypoint"] == "flows/nightly.py:nightly"
-    assert d["parameters"] == {"config_path": "funnel.toml"}
+    assert d["parameters"] == {"config_path": str(config.resolve())}
     assert [(s["schedule"]["cron"], s["schedule"]["timezone"]) for s in d["schedules"]] == [
-        ("0 2 * * *", "UTC")
+        ("0 2 * * *", "Europe/Berlin")
     ]
-    # a run of the deployment on a tiny export, picked up by a process worker
-    config = write_project(tmp_path / "project")
-    _prefect(env, "deployment", "run", "funnel-nightly/nightly", "--param", f"config_path={config}")
+    # a run of the deployment, picked up by a process worker
+    _prefect(env, "deployment", "run", "funnel-nightly/nightly")
     _prefect(env, "worker", "start", "--pool", "funnel-process", "--run-once")
     warehouse = tmp_path / "project" / "warehouse" / "funnel.duckdb"
     assert query(warehouse, "select status from pipeline_runs") == [("published",)]

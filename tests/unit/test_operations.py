@@ -7,6 +7,8 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 
+import pytest
+
 from funnel import state
 from funnel.config import load_config
 from funnel.runlog import days, last_runs, resume_index
@@ -235,15 +237,23 @@ def test_help_lists_the_operations_commands() -> None:
         assert command in result.stdout
 
 
-def test_prefect_yaml_schedule_matches_the_default_config() -> None:
-    import yaml
+def test_the_schedule_is_kept_in_the_config_alone() -> None:
+    """`funnel serve` and `funnel deploy` read [schedule]; no prefect.yaml repeats it."""
+    from flows.deploy import ENTRYPOINT, SOURCE, nightly_schedule
 
-    spec = yaml.safe_load((REPO / "prefect.yaml").read_text())
-    (deployment,) = spec["deployments"]
-    schedule = load_config(REPO / "funnel.toml").schedule
-    assert deployment["schedules"] == [{"cron": schedule.cron, "timezone": schedule.timezone}]
-    assert deployment["entrypoint"] == "flows/nightly.py:nightly"
-    assert (REPO / "flows" / "nightly.py").is_file()
+    assert not (REPO / "prefect.yaml").exists()
+    schedule = nightly_schedule(REPO / "funnel.toml", load_config(REPO / "funnel.toml").schedule)
+    assert (schedule.cron, schedule.timezone) == ("0 2 * * *", "UTC")
+    assert (SOURCE / ENTRYPOINT.split(":")[0]).is_file()
+
+
+def test_a_cron_prefect_cannot_read_is_a_config_error_naming_the_key(tmp_path: Path) -> None:
+    from flows.deploy import nightly_schedule
+    from funnel.config import ScheduleConfig
+    from funnel.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"funnel.toml: schedule.cron: "):
+        nightly_schedule(tmp_path / "funnel.toml", ScheduleConfig(cron="0 25 * * *"))
 
 
 def test_status_reads_the_published_pipeline_runs_while_a_run_holds_the_state(

@@ -24,12 +24,12 @@ from funnel import alerts, progress, recovery, redact, run_record, runlock, stat
 from funnel.config import FunnelConfig, SourceConfig, load_config
 from funnel.failure import record_failure
 from funnel.freshness import Freshness
+from funnel.gate import gate as gate_quality
+from funnel.gate import judge_freshness as judge_sources
 from funnel.hygiene import CleanSource
 from funnel.incremental import SourceRead, entity_affected
 from funnel.load import load_run
 from funnel.publish import publish_run, stage_report
-from funnel.gate import gate as gate_quality
-from funnel.gate import judge_freshness as judge_sources
 from funnel.quality.rates import Rates, rates_of
 from funnel.quality.validate import EntityOutcome, validate_entity
 from funnel.read import SourceLoad, clean_read, read_source, sources_by_entity

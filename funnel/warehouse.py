@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 
 from funnel import dictionary, sqlmodels
-from funnel.config import FunnelConfig, QualificationConfig
+from funnel.config import FunnelConfig, MonitoringConfig, QualificationConfig
 from funnel.errors import FunnelError
 from funnel.schema import ENTITIES, raw_table_name
 from funnel.state import LOG_TABLES
@@ -30,6 +30,13 @@ order by currency nulls first, list_position(['30d', '90d', '365d', 'all'], trai
 
 #: The [currency] settings as the models read them (stg_currency_config): one row.
 CURRENCY_DDL = "create table cfg_currency (reporting varchar, default_currency varchar)"
+
+#: The [monitoring] settings (stg_monitoring_config) as key/value text rows, and its mutes.
+MONITORING_DDL = (
+    "create table cfg_monitoring (key varchar, value varchar)",
+    "create table cfg_monitoring_mutes"
+    " (metric varchar, dimension varchar, dimension_value varchar)",
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,30 @@ def _expose_inputs(con: duckdb.DuckDBPyConnection, config: FunnelConfig) -> None
         "insert into cfg_currency values (?, ?)",
         [config.currency.reporting, config.currency.default],
     )
+    create_monitoring_tables(con, config.monitoring, temp=True)
+
+
+def create_monitoring_tables(
+    con: duckdb.DuckDBPyConnection, monitoring: MonitoringConfig, temp: bool = False
+) -> None:
+    """cfg_monitoring (lists joined by ',') and cfg_monitoring_mutes, filled from [monitoring]."""
+    for ddl in MONITORING_DDL:
+        con.execute(ddl.replace("create table", "create temp table") if temp else ddl)
+    params = {
+        "windows": ",".join(monitoring.windows),
+        "baseline_windows": str(monitoring.baseline_windows),
+        "warn_z": str(monitoring.warn_z),
+        "alert_z": str(monitoring.alert_z),
+        "min_n": str(monitoring.min_n),
+        "metrics": ",".join(monitoring.metrics),
+        "dimensions": ",".join(monitoring.dimensions),
+    }
+    con.executemany("insert into cfg_monitoring values (?, ?)", list(params.items()))
+    if monitoring.mutes:
+        con.executemany(
+            "insert into cfg_monitoring_mutes values (?, ?, ?)",
+            [(m.metric, m.dimension, m.value) for m in monitoring.mutes],
+        )
 
 
 def qualification_params(q: QualificationConfig) -> dict[str, str]:

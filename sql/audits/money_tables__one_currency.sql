@@ -20,6 +20,10 @@ currencies as (
     select 'forecast_lookback', currency from forecast_lookback
     union all
     select 'qualification_outcomes', currency from qualification_outcomes
+    union all
+    select 'metric_windows', currency from metric_windows where currency is not null
+    union all
+    select 'metric_checks', currency from metric_checks where currency is not null
 
 )
 

@@ -24,6 +24,7 @@ from funnel import (
     alerts,
     connectors,
     incremental,
+    metric_alerts,
     progress,
     recovery,
     redact,
@@ -332,6 +333,7 @@ def nightly(
         build = build_models(config, run_id, day)
         report = build_report(config, run_id, build)
         publish(config, build, report)
+        metric_alerts.send(config, run_id, day)  # never raises: the run is published
     except BaseException as error:  # KeyboardInterrupt too: a backfill is safe to stop
         _fail(config, run_id, day, error)
         raise

@@ -437,6 +437,42 @@ class MonitoringConfig(_Strict):
         return self
 
 
+#: Opportunity fields `[hygiene] required_open_fields` may name (the others are always set).
+REQUIRABLE_FIELDS: tuple[str, ...] = (
+    "lead_id",
+    "account",
+    "owner",
+    "amount",
+    "currency",
+    "created_at",
+    "expected_close_date",
+    "probability",
+    "pipeline",
+)
+
+
+class HygieneConfig(_Strict):
+    #: Fields every open opportunity should have; open_deal_health lists the missing ones.
+    required_open_fields: list[str] = Field(
+        default_factory=lambda: ["owner", "amount", "expected_close_date"]
+    )
+    #: An open deal without an activity for more than this many days is stale.
+    stale_activity_days: int = Field(default=14, ge=1, le=3650)
+    #: A new lead should get its first touch within this many minutes (lead_followup).
+    lead_sla_minutes: int = Field(default=60, ge=1, le=525_600)
+
+    @field_validator("required_open_fields")
+    @classmethod
+    def _known_fields(cls, v: list[str]) -> list[str]:
+        for f in v:
+            if f not in REQUIRABLE_FIELDS:
+                raise ValueError(
+                    f"{f!r} is not an opportunity field that can be missing (one of"
+                    f" {', '.join(REQUIRABLE_FIELDS)})"
+                )
+        return v
+
+
 class ReportConfig(_Strict):
     #: Every published run writes report.html beside the warehouse (a report failure fails the
     #: run, so the report always matches the published warehouse); false publishes without it.
@@ -454,6 +490,7 @@ class FunnelConfig(_Strict):
     report: ReportConfig = Field(default_factory=ReportConfig)
     currency: CurrencyConfig = Field(default_factory=CurrencyConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    hygiene: HygieneConfig = Field(default_factory=HygieneConfig)
     #: The config file's folder; relative paths are relative to it. Set by load_config.
     base_dir: Path = Path(".")
     config_path: Path = Path("funnel.toml")

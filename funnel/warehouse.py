@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 
 from funnel import dictionary, sqlmodels
-from funnel.config import FunnelConfig, MonitoringConfig, QualificationConfig
+from funnel.config import FunnelConfig, HygieneConfig, MonitoringConfig, QualificationConfig
 from funnel.errors import FunnelError
 from funnel.schema import ENTITIES, raw_table_name
 from funnel.state import LOG_TABLES
@@ -36,6 +36,7 @@ MONITORING_DDL = (
     "create table cfg_monitoring (key varchar, value varchar)",
     "create table cfg_monitoring_mutes"
     " (metric varchar, dimension varchar, dimension_value varchar)",
+    "create table cfg_hygiene (key varchar, value varchar)",
 )
 
 
@@ -77,13 +78,17 @@ def _expose_inputs(con: duckdb.DuckDBPyConnection, config: FunnelConfig) -> None
         "insert into cfg_currency values (?, ?)",
         [config.currency.reporting, config.currency.default],
     )
-    create_monitoring_tables(con, config.monitoring, temp=True)
+    create_monitoring_tables(con, config.monitoring, config.hygiene, temp=True)
 
 
 def create_monitoring_tables(
-    con: duckdb.DuckDBPyConnection, monitoring: MonitoringConfig, temp: bool = False
+    con: duckdb.DuckDBPyConnection,
+    monitoring: MonitoringConfig,
+    hygiene: HygieneConfig,
+    temp: bool = False,
 ) -> None:
-    """cfg_monitoring (lists joined by ',') and cfg_monitoring_mutes, filled from [monitoring]."""
+    """cfg_monitoring (lists joined by ',') and cfg_monitoring_mutes, filled from
+    [monitoring]; cfg_hygiene from [hygiene]."""
     for ddl in MONITORING_DDL:
         con.execute(ddl.replace("create table", "create temp table") if temp else ddl)
     params = {
@@ -101,6 +106,12 @@ def create_monitoring_tables(
             "insert into cfg_monitoring_mutes values (?, ?, ?)",
             [(m.metric, m.dimension, m.value) for m in monitoring.mutes],
         )
+    rules = {
+        "required_open_fields": ",".join(hygiene.required_open_fields),
+        "stale_activity_days": str(hygiene.stale_activity_days),
+        "lead_sla_minutes": str(hygiene.lead_sla_minutes),
+    }
+    con.executemany("insert into cfg_hygiene values (?, ?)", list(rules.items()))
 
 
 def qualification_params(q: QualificationConfig) -> dict[str, str]:

@@ -14,7 +14,12 @@ import duckdb
 import pytest
 
 from funnel import sqlmodels
-from funnel.config import DEFAULT_STAGE_PROBABILITY, MonitoringConfig, QualificationConfig
+from funnel.config import (
+    DEFAULT_STAGE_PROBABILITY,
+    HygieneConfig,
+    MonitoringConfig,
+    QualificationConfig,
+)
 from funnel.schema import ENTITIES, raw_table_ddl
 from funnel.state import SNAPSHOT_DDL
 from funnel.warehouse import CURRENCY_DDL, create_monitoring_tables, qualification_params
@@ -69,7 +74,7 @@ def create_inputs(
         con.executemany("insert into cfg_qualification values (?, ?)", list(params.items()))
     con.execute(CURRENCY_DDL)
     con.execute("insert into cfg_currency values (?, ?)", [reporting_currency, default_currency])
-    create_monitoring_tables(con, MonitoringConfig())
+    create_monitoring_tables(con, MonitoringConfig(), HygieneConfig())
     con.execute("set variable as_of = ?", [as_of])
     con.execute("set variable run_id = 'test-run'")
 

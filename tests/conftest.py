@@ -51,7 +51,13 @@ INSIGHT_TABLES = (
 #: Published tables of the issue on silent wrong numbers (one reporting currency).
 CURRENCY_TABLES = ("exchange_rates",)
 #: Published tables of issue 24 (monitoring the funnel).
-MONITORING_TABLES = ("metric_windows", "metric_checks", "open_deal_health", "lead_followup")
+MONITORING_TABLES = (
+    "metric_windows",
+    "metric_checks",
+    "open_deal_health",
+    "lead_followup",
+    "owner_hygiene_daily",
+)
 #: Every table the warehouse publishes (every model in sql/marts).
 PUBLISHED_TABLES = CONTRACT_TABLES + INSIGHT_TABLES + CURRENCY_TABLES + MONITORING_TABLES
 

@@ -57,6 +57,9 @@ MONITORING_TABLES = (
     "open_deal_health",
     "lead_followup",
     "owner_hygiene_daily",
+    "lead_response",
+    "response_metrics_daily",
+    "touches_to_outcome",
 )
 #: Every table the warehouse publishes (every model in sql/marts).
 PUBLISHED_TABLES = CONTRACT_TABLES + INSIGHT_TABLES + CURRENCY_TABLES + MONITORING_TABLES

@@ -17,6 +17,7 @@ from funnel.commands import installed, shell_command
 from funnel.report import charts
 from funnel.report import format as fmt
 from funnel.report.model import Context, Figure, Kpi, Section, Table
+from funnel.report.morning import morning
 from funnel.schema import CLOSED_STAGES, STAGES
 
 OPEN_STAGES = [s for s in STAGES if s not in CLOSED_STAGES]
@@ -1140,6 +1141,7 @@ def quality(ctx: Context) -> Section | None:
 
 #: The page, top to bottom. A new section: a function (Context) -> Section | None, added here.
 SECTIONS: list[Callable[[Context], Section | None]] = [
+    morning,
     headline,
     funnel,
     trends,

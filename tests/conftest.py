@@ -60,6 +60,7 @@ MONITORING_TABLES = (
     "lead_response",
     "response_metrics_daily",
     "touches_to_outcome",
+    "lost_reasons",
 )
 #: Every table the warehouse publishes (every model in sql/marts).
 PUBLISHED_TABLES = CONTRACT_TABLES + INSIGHT_TABLES + CURRENCY_TABLES + MONITORING_TABLES

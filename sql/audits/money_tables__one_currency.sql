@@ -24,6 +24,8 @@ currencies as (
     select 'metric_windows', currency from metric_windows where currency is not null
     union all
     select 'metric_checks', currency from metric_checks where currency is not null
+    union all
+    select 'lost_reasons', currency from lost_reasons
 
 )
 

@@ -20,7 +20,17 @@ from prefect.events import emit_event
 from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from funnel import alerts, progress, recovery, redact, run_record, runlock, state, warehouse
+from funnel import (
+    alerts,
+    metric_alerts,
+    progress,
+    recovery,
+    redact,
+    run_record,
+    runlock,
+    state,
+    warehouse,
+)
 from funnel.config import FunnelConfig, SourceConfig, load_config
 from funnel.failure import record_failure
 from funnel.freshness import Freshness
@@ -132,6 +142,12 @@ def alert(config: FunnelConfig, summary: RunSummary) -> bool:
     return alerts.alert_run(config, summary)
 
 
+@task(cache_policy=NONE, retries=0, task_run_name="metric-alerts")
+def alert_metrics(config: FunnelConfig, run_id: str, day: date) -> None:
+    """Post the night's new metric breaches and recoveries; never fails the published run."""
+    metric_alerts.send(config, run_id, day)
+
+
 @task(cache_policy=NONE, task_run_name="record-run")
 def record_run(config: FunnelConfig, summary: RunSummary) -> bool:
     """Leave the run's summary and failed checks in Prefect as artifacts; never fails the run."""
@@ -209,6 +225,7 @@ def nightly(
         report = build_report(config, run_id, build)
         publish(config, build, report)
         published = replace(checked, headline=build.headline)
+        alert_metrics(config, run_id, day)
     except BaseException as error:  # KeyboardInterrupt too: a backfill is safe to stop
         fail(config, run_id, day, error)
         raise

@@ -406,6 +406,135 @@ class CurrencyConfig(_Strict):
         return v.upper() if v else v
 
 
+#: The metrics metric_checks judges (see sql/marts/metric_checks.yml).
+MONITORED_METRICS: tuple[str, ...] = (
+    "win_rate",
+    "stage_conversion",
+    "created_count",
+    "created_amount",
+    "median_cycle_days",
+    "sales_velocity",
+    "lead_volume",
+    "lead_to_win",
+)
+#: The breakdowns metric_checks may add to the whole funnel's row ('all').
+MONITORED_DIMENSIONS: tuple[str, ...] = ("owner", "source")
+#: A monitoring window: a number of days, written like the trailing windows ("28d").
+MONITORING_WINDOW = r"^[1-9][0-9]{0,2}d$"
+
+
+class MetricMute(_Strict):
+    """A check that never alerts: a metric, optionally narrowed to a dimension and its value."""
+
+    metric: str
+    dimension: str | None = None
+    value: str | None = None
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, v: str) -> str:
+        if v not in MONITORED_METRICS:
+            raise ValueError(f"{v!r} is not a metric (one of {', '.join(MONITORED_METRICS)})")
+        return v
+
+    @field_validator("dimension")
+    @classmethod
+    def _known_dimension(cls, v: str | None) -> str | None:
+        known = ("all", "stage", *MONITORED_DIMENSIONS)
+        if v is not None and v not in known:
+            raise ValueError(f"{v!r} is not a dimension (one of {', '.join(known)})")
+        return v
+
+
+class MonitoringConfig(_Strict):
+    #: Each window is judged against the `baseline_windows` windows of the same length before it.
+    windows: list[str] = Field(default_factory=lambda: ["7d", "28d"], min_length=1)
+    baseline_windows: int = Field(default=4, ge=1, le=12)
+    #: z at or below these marks a check warn / alert (z is signed so that below 0 is worse).
+    warn_z: float = Field(default=-2.0, lt=0)
+    alert_z: float = Field(default=-3.0, lt=0)
+    #: A check resting on fewer records than this is always ok (too few to judge).
+    min_n: int = Field(default=20, ge=1)
+    metrics: list[str] = Field(default_factory=lambda: list(MONITORED_METRICS))
+    dimensions: list[str] = Field(default_factory=lambda: list(MONITORED_DIMENSIONS))
+    mutes: list[MetricMute] = Field(default_factory=list)
+    #: Metric alerts (breaches and recoveries) go to the [alerts] webhook; false keeps them off.
+    alerts: bool = True
+
+    @field_validator("windows")
+    @classmethod
+    def _window_lengths(cls, v: list[str]) -> list[str]:
+        for w in v:
+            if not re.fullmatch(MONITORING_WINDOW, w):
+                raise ValueError(f'{w!r} is not a window: a number of days such as "28d"')
+        if len(set(v)) != len(v):
+            raise ValueError("a window is named twice")
+        return v
+
+    @field_validator("metrics")
+    @classmethod
+    def _known_metrics(cls, v: list[str]) -> list[str]:
+        for m in v:
+            if m not in MONITORED_METRICS:
+                raise ValueError(f"{m!r} is not a metric (one of {', '.join(MONITORED_METRICS)})")
+        return v
+
+    @field_validator("dimensions")
+    @classmethod
+    def _known_dimensions(cls, v: list[str]) -> list[str]:
+        for d in v:
+            if d not in MONITORED_DIMENSIONS:
+                raise ValueError(
+                    f"{d!r} is not a dimension (one of {', '.join(MONITORED_DIMENSIONS)})"
+                )
+        return v
+
+    @model_validator(mode="after")
+    def _alert_beyond_warn(self) -> MonitoringConfig:
+        if self.alert_z > self.warn_z:
+            raise ValueError(
+                f"alert_z ({self.alert_z}) must be at or below warn_z ({self.warn_z}):"
+                " an alert is the worse of the two"
+            )
+        return self
+
+
+#: Opportunity fields `[hygiene] required_open_fields` may name (the others are always set).
+REQUIRABLE_FIELDS: tuple[str, ...] = (
+    "lead_id",
+    "account",
+    "owner",
+    "amount",
+    "currency",
+    "created_at",
+    "expected_close_date",
+    "probability",
+    "pipeline",
+)
+
+
+class HygieneConfig(_Strict):
+    #: Fields every open opportunity should have; open_deal_health lists the missing ones.
+    required_open_fields: list[str] = Field(
+        default_factory=lambda: ["owner", "amount", "expected_close_date"]
+    )
+    #: An open deal without an activity for more than this many days is stale.
+    stale_activity_days: int = Field(default=14, ge=1, le=3650)
+    #: A new lead should get its first touch within this many minutes (lead_followup).
+    lead_sla_minutes: int = Field(default=60, ge=1, le=525_600)
+
+    @field_validator("required_open_fields")
+    @classmethod
+    def _known_fields(cls, v: list[str]) -> list[str]:
+        for f in v:
+            if f not in REQUIRABLE_FIELDS:
+                raise ValueError(
+                    f"{f!r} is not an opportunity field that can be missing (one of"
+                    f" {', '.join(REQUIRABLE_FIELDS)})"
+                )
+        return v
+
+
 class ReportConfig(_Strict):
     #: Every published run writes report.html beside the warehouse (a report failure fails the
     #: run, so the report always matches the published warehouse); false publishes without it.
@@ -423,6 +552,8 @@ class FunnelConfig(_Strict):
     report: ReportConfig = Field(default_factory=ReportConfig)
     currency: CurrencyConfig = Field(default_factory=CurrencyConfig)
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    hygiene: HygieneConfig = Field(default_factory=HygieneConfig)
     #: The config file's folder; relative paths are relative to it. Set by load_config.
     base_dir: Path = Path(".")
     config_path: Path = Path("funnel.toml")

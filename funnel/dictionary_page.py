@@ -13,12 +13,16 @@ from funnel.dictionary import TableDoc
 #: missing here lands under OTHER, and a unit test asks for it to be placed.
 QUESTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
+        "What needs attention today?",
+        ("metric_checks", "metric_windows", "open_deal_health", "lead_followup"),
+    ),
+    (
         "How is the funnel doing?",
         ("funnel_metrics_daily", "funnel_daily", "stage_conversion", "source_metrics_daily"),
     ),
     (
         "Where do deals stall or drop out?",
-        ("stage_transitions", "stage_durations", "stage_bottlenecks_weekly"),
+        ("stage_transitions", "stage_durations", "stage_bottlenecks_weekly", "lost_reasons"),
     ),
     (
         "How is this quarter going?",
@@ -31,7 +35,11 @@ QUESTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "calendar",
         ),
     ),
-    ("How does each rep perform?", ("owner_metrics_daily",)),
+    ("How does each rep perform?", ("owner_metrics_daily", "owner_hygiene_daily")),
+    (
+        "How fast do we answer leads, and how many touches win?",
+        ("lead_response", "response_metrics_daily", "touches_to_outcome"),
+    ),
     ("What will we win?", ("pipeline_forecast", "forecast_lookback")),
     ("Are our leads any good?", ("lead_qualification", "qualification_outcomes")),
     ("What happened to each record?", ("leads", "opportunities", "activity_outcomes")),

@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 
 from funnel import dictionary, sqlmodels
-from funnel.config import FunnelConfig, QualificationConfig
+from funnel.config import FunnelConfig, HygieneConfig, MonitoringConfig, QualificationConfig
 from funnel.errors import FunnelError
 from funnel.state import LOG_TABLES
 from transforms.schema import ENTITIES, raw_table_name
@@ -32,6 +32,14 @@ order by currency nulls first, list_position(['30d', '90d', '365d', 'all'], trai
 CURRENCY_DDL = "create table cfg_currency (reporting varchar, default_currency varchar)"
 #: The [calendar] settings as the models read them (stg_calendar_config): one row.
 CALENDAR_DDL = "create table cfg_calendar (fiscal_year_start_month integer, week_start varchar)"
+
+#: The [monitoring] settings (stg_monitoring_config) as key/value text rows, and its mutes.
+MONITORING_DDL = (
+    "create table cfg_monitoring (key varchar, value varchar)",
+    "create table cfg_monitoring_mutes"
+    " (metric varchar, dimension varchar, dimension_value varchar)",
+    "create table cfg_hygiene (key varchar, value varchar)",
+)
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,40 @@ def _expose_inputs(con: duckdb.DuckDBPyConnection, config: FunnelConfig) -> None
         "insert into cfg_calendar values (?, ?)",
         [config.calendar.fiscal_year_start_month, config.calendar.week_start],
     )
+    create_monitoring_tables(con, config.monitoring, config.hygiene, temp=True)
+
+
+def create_monitoring_tables(
+    con: duckdb.DuckDBPyConnection,
+    monitoring: MonitoringConfig,
+    hygiene: HygieneConfig,
+    temp: bool = False,
+) -> None:
+    """cfg_monitoring (lists joined by ',') and cfg_monitoring_mutes, filled from
+    [monitoring]; cfg_hygiene from [hygiene]."""
+    for ddl in MONITORING_DDL:
+        con.execute(ddl.replace("create table", "create temp table") if temp else ddl)
+    params = {
+        "windows": ",".join(monitoring.windows),
+        "baseline_windows": str(monitoring.baseline_windows),
+        "warn_z": str(monitoring.warn_z),
+        "alert_z": str(monitoring.alert_z),
+        "min_n": str(monitoring.min_n),
+        "metrics": ",".join(monitoring.metrics),
+        "dimensions": ",".join(monitoring.dimensions),
+    }
+    con.executemany("insert into cfg_monitoring values (?, ?)", list(params.items()))
+    if monitoring.mutes:
+        con.executemany(
+            "insert into cfg_monitoring_mutes values (?, ?, ?)",
+            [(m.metric, m.dimension, m.value) for m in monitoring.mutes],
+        )
+    rules = {
+        "required_open_fields": ",".join(hygiene.required_open_fields),
+        "stale_activity_days": str(hygiene.stale_activity_days),
+        "lead_sla_minutes": str(hygiene.lead_sla_minutes),
+    }
+    con.executemany("insert into cfg_hygiene values (?, ?)", list(rules.items()))
 
 
 def qualification_params(q: QualificationConfig) -> dict[str, str]:

@@ -59,8 +59,22 @@ PERIOD_TABLES = (
     "period_metrics",
     "period_lost_reasons",
 )
+#: Published tables of issue 24 (monitoring the funnel).
+MONITORING_TABLES = (
+    "metric_windows",
+    "metric_checks",
+    "open_deal_health",
+    "lead_followup",
+    "owner_hygiene_daily",
+    "lead_response",
+    "response_metrics_daily",
+    "touches_to_outcome",
+    "lost_reasons",
+)
 #: Every table the warehouse publishes (every model in sql/marts).
-PUBLISHED_TABLES = CONTRACT_TABLES + INSIGHT_TABLES + CURRENCY_TABLES + PERIOD_TABLES
+PUBLISHED_TABLES = (
+    CONTRACT_TABLES + INSIGHT_TABLES + CURRENCY_TABLES + PERIOD_TABLES + MONITORING_TABLES
+)
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 

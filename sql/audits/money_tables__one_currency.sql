@@ -28,6 +28,12 @@ currencies as (
     select 'period_metrics', currency from period_metrics
     union all
     select 'period_lost_reasons', currency from period_lost_reasons
+    union all
+    select 'metric_windows', currency from metric_windows where currency is not null
+    union all
+    select 'metric_checks', currency from metric_checks where currency is not null
+    union all
+    select 'lost_reasons', currency from lost_reasons
 
 )
 

@@ -14,9 +14,20 @@ import duckdb
 import pytest
 
 from funnel import sqlmodels
-from funnel.config import DEFAULT_STAGE_CATEGORY, DEFAULT_STAGE_PROBABILITY, QualificationConfig
+from funnel.config import (
+    DEFAULT_STAGE_CATEGORY,
+    DEFAULT_STAGE_PROBABILITY,
+    HygieneConfig,
+    MonitoringConfig,
+    QualificationConfig,
+)
 from funnel.state import create_tables
-from funnel.warehouse import CALENDAR_DDL, CURRENCY_DDL, qualification_params
+from funnel.warehouse import (
+    CALENDAR_DDL,
+    CURRENCY_DDL,
+    create_monitoring_tables,
+    qualification_params,
+)
 
 #: The defaults of funnel.config (ForecastConfig, QualificationConfig), as the pipeline passes them.
 STAGE_PROBABILITY: dict[str, float] = dict(DEFAULT_STAGE_PROBABILITY)
@@ -58,6 +69,7 @@ def create_inputs(
     )
     con.execute(CALENDAR_DDL)
     con.execute("insert into cfg_calendar values (?, ?)", [fiscal_year_start_month, week_start])
+    create_monitoring_tables(con, MonitoringConfig(), HygieneConfig())
     con.execute("set variable as_of = ?", [as_of])
     con.execute("set variable run_id = 'test-run'")
 

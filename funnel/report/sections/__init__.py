@@ -18,6 +18,7 @@ from funnel.report.sections import (
     forecast,
     headline,
     leads,
+    morning,
     quality,
     quarter,
     rankings,
@@ -28,6 +29,7 @@ from funnel.report.sections import (
 
 #: The page, top to bottom. A new section: a function (Context) -> Section | None, added here.
 SECTIONS: list[Callable[[Context], Section | None]] = [
+    morning.morning,
     quarter.this_quarter,
     headline.headline,
     stages.funnel,

@@ -289,6 +289,20 @@ class QualificationConfig(_Strict):
     weight_timeline: float = 25
     qualified_min_score: float = 75
     nurture_min_score: float = 25
+    #: Lead stage labels (as the source spells them, any case or spacing) that mean the lead
+    #: was sent back to nurture: such a lead is `nurture`, never disqualified, whatever
+    #: canonical stage the label maps to (lead_qualification, nurture_returns).
+    nurture_labels: list[str] = Field(default_factory=lambda: ["nurture", "nurturing", "recycled"])
+
+    @field_validator("nurture_labels")
+    @classmethod
+    def _labels_not_blank(cls, v: list[str]) -> list[str]:
+        for label in v:
+            if not label.strip():
+                raise ValueError("a nurture label is blank")
+            if "," in label:
+                raise ValueError(f"nurture label {label!r} holds a comma")
+        return v
 
 
 class ForecastConfig(_Strict):
@@ -344,6 +358,12 @@ class CurrencyConfig(_Strict):
         return v.upper() if v else v
 
 
+class ResponseConfig(_Strict):
+    #: Speed to lead: a lead's first touch within this many minutes of its creation is within
+    #: the SLA (lead_response.is_within_sla, response_metrics_daily.within_sla_share).
+    sla_minutes: int = Field(default=60, ge=1, le=525_600)
+
+
 class ReportConfig(_Strict):
     #: Every published run writes report.html beside the warehouse (a report failure fails the
     #: run, so the report always matches the published warehouse); false publishes without it.
@@ -359,6 +379,7 @@ class FunnelConfig(_Strict):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    response: ResponseConfig = Field(default_factory=ResponseConfig)
     currency: CurrencyConfig = Field(default_factory=CurrencyConfig)
     #: The config file's folder; relative paths are relative to it. Set by load_config.
     base_dir: Path = Path(".")

@@ -79,6 +79,7 @@ def qualification_params(q: QualificationConfig) -> dict[str, str]:
         **{k: str(v) for k, v in q.model_dump().items() if not isinstance(v, list)},
         "authority_roles": ",".join(q.authority_roles),
         "need_signals": ",".join(q.need_signals),
+        "nurture_labels": ",".join(q.nurture_labels),
     }
 
 
@@ -98,6 +99,7 @@ def build(config: FunnelConfig, run_id: str, as_of: date) -> Build:
         con.execute(f"attach {sql_string(config.state_path)} as state (read_only)")
         con.execute("set variable as_of = ?", [as_of])
         con.execute("set variable run_id = ?", [run_id])
+        con.execute("set variable response_sla_minutes = ?", [config.response.sla_minutes])
         _expose_inputs(con, config)
         marts = sqlmodels.run_models(con)
         failed = {name: n for name, n in sqlmodels.run_audits(con).items() if n}

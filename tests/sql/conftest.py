@@ -71,6 +71,8 @@ def create_inputs(
     con.execute("insert into cfg_currency values (?, ?)", [reporting_currency, default_currency])
     con.execute("set variable as_of = ?", [as_of])
     con.execute("set variable run_id = 'test-run'")
+    # [response] sla_minutes at its default
+    con.execute("set variable response_sla_minutes = 60")
 
 
 def insert(con: duckdb.DuckDBPyConnection, table: str, rows: Rows) -> None:

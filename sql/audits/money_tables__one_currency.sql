@@ -20,6 +20,8 @@ currencies as (
     select 'forecast_lookback', currency from forecast_lookback
     union all
     select 'qualification_outcomes', currency from qualification_outcomes
+    union all
+    select 'lost_reasons', currency from lost_reasons
 
 )
 

@@ -80,3 +80,30 @@ def test_duplicate_source_names_and_missing_files(tmp_path: Path) -> None:
 def test_invalid_toml_names_the_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"not valid TOML.*line 2"):
         load_config(_write(tmp_path, "[warehouse]\npath = \n"))
+
+
+def test_response_sla_and_nurture_labels(tmp_path: Path) -> None:
+    cfg = load_config(_write(tmp_path, GOOD))
+    assert cfg.response.sla_minutes == 60
+    assert cfg.qualification.nurture_labels == ["nurture", "nurturing", "recycled"]
+    text = GOOD + '\n[response]\nsla_minutes = 5\n[qualification]\nnurture_labels = ["On Ice"]\n'
+    cfg = load_config(_write(tmp_path, text))
+    assert cfg.response.sla_minutes == 5
+    assert cfg.qualification.nurture_labels == ["On Ice"]
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ("[response]\nsla_minutes = 0", "response.sla_minutes"),
+        ('[response]\nsla_minutes = "an hour"', "response.sla_minutes"),
+        ("[response]\nsla_mins = 60", "response.sla_mins: unknown key"),
+        ('[qualification]\nnurture_labels = [" "]', "qualification.nurture_labels"),
+        ('[qualification]\nnurture_labels = ["a,b"]', "qualification.nurture_labels"),
+    ],
+)
+def test_response_and_nurture_mistakes_name_the_key(
+    tmp_path: Path, section: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(_write(tmp_path, GOOD + "\n" + section + "\n"))

@@ -92,7 +92,8 @@ def test_response_metrics_on_the_as_of_day(warehouse: duckdb.DuckDBPyConnection)
 
 def test_touches_curve_agrees_with_the_won_and_lost(warehouse: duckdb.DuckDBPyConnection) -> None:
     rows = warehouse.execute(
-        "select touch_bucket, closed, won from touches_to_outcome order by touch_bucket = '(all)', min_touches"
+        "select touch_bucket, closed, won from touches_to_outcome"
+        " order by touch_bucket = '(all)', min_touches"
     ).fetchall()
     assert rows == [
         ("0", 5, 0),
@@ -126,7 +127,8 @@ def test_nurture_is_kept_apart_from_disqualified(warehouse: duckdb.DuckDBPyConne
     # the sample's nurtured leads never come back (the generator gives them no deal)
     assert one(
         warehouse,
-        "select nurtured, returned, still_nurtured, won from nurture_returns where source = '(all)'",
+        "select nurtured, returned, still_nurtured, won from nurture_returns"
+        " where source = '(all)'",
     ) == (357, 0, 357, 0)
     assert one(warehouse, "select sum(nurtured) from nurture_returns where source <> '(all)'") == (
         357,
@@ -155,5 +157,6 @@ def test_lost_reasons_add_up_to_the_lost(warehouse: duckdb.DuckDBPyConnection) -
     )
     assert one(
         warehouse,
-        "select lost_reason, lost_amount from lost_reasons where trailing_window = 'all' and rank = 1",
+        "select lost_reason, lost_amount from lost_reasons"
+        " where trailing_window = 'all' and rank = 1",
     ) == (top, most)

@@ -50,8 +50,16 @@ INSIGHT_TABLES = (
 )
 #: Published tables of the issue on silent wrong numbers (one reporting currency).
 CURRENCY_TABLES = ("exchange_rates",)
+#: Published tables of issue 24, items 5 and 6 (speed to lead, touches, nurture and loss).
+RESPONSE_TABLES = (
+    "lead_response",
+    "response_metrics_daily",
+    "touches_to_outcome",
+    "nurture_returns",
+    "lost_reasons",
+)
 #: Every table the warehouse publishes (every model in sql/marts).
-PUBLISHED_TABLES = CONTRACT_TABLES + INSIGHT_TABLES + CURRENCY_TABLES
+PUBLISHED_TABLES = CONTRACT_TABLES + INSIGHT_TABLES + CURRENCY_TABLES + RESPONSE_TABLES
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 

@@ -39,22 +39,29 @@ closed as (
 
 touched as (
 
+    -- two equi-joins, not one join on an OR, which DuckDB would run as a nested loop
     select
-        closed.opportunity_id,
-        count(activities.activity_id) as touches
+        opportunity_id,
+        count(*) as touches
 
-    from closed
-    inner join int_activities__linked as activities
-        on
-            (
-                activities.opportunity_id = closed.opportunity_id
-                or (
-                    activities.opportunity_id is null
-                    and activities.lead_id = closed.record_lead_id
-                )
-            )
-            and activities.occurred_at <= closed.closed_at
-    group by closed.opportunity_id
+    from (
+        select closed.opportunity_id
+
+        from closed
+        inner join int_activities__linked as activities
+            on activities.opportunity_id = closed.opportunity_id
+        where activities.occurred_at <= closed.closed_at
+
+        union all
+
+        select closed.opportunity_id
+
+        from closed
+        inner join int_activities__linked as activities
+            on activities.lead_id = closed.record_lead_id
+        where activities.opportunity_id is null and activities.occurred_at <= closed.closed_at
+    ) as touches_before_close
+    group by opportunity_id
 
 ),
 

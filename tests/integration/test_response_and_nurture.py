@@ -124,6 +124,12 @@ def test_nurture_is_kept_apart_from_disqualified(warehouse: duckdb.DuckDBPyConne
         warehouse,
         "select count(*), min(status) from lead_qualification where rule = 'nurture_label'",
     ) == (357, "nurture")
+    # the lead conversion table keeps them apart too
+    assert one(
+        warehouse,
+        f"""select sum(qualified), sum(nurtured), sum(disqualified) from source_metrics_daily
+            where day = date '{AS_OF}' and trailing_window = 'all'""",
+    ) == (438, 980, 578)
     # the sample's nurtured leads never come back (the generator gives them no deal)
     assert one(
         warehouse,

@@ -290,6 +290,20 @@ class QualificationConfig(_Strict):
     weight_timeline: float = 25
     qualified_min_score: float = 75
     nurture_min_score: float = 25
+    #: Lead stage labels (as the source spells them, any case or spacing) that mean the lead
+    #: was sent back to nurture: such a lead is `nurture`, never disqualified, whatever
+    #: canonical stage the label maps to (lead_qualification, nurture_returns).
+    nurture_labels: list[str] = Field(default_factory=lambda: ["nurture", "nurturing", "recycled"])
+
+    @field_validator("nurture_labels")
+    @classmethod
+    def _labels_not_blank(cls, v: list[str]) -> list[str]:
+        for label in v:
+            if not label.strip():
+                raise ValueError("a nurture label is blank")
+            if "," in label:
+                raise ValueError(f"nurture label {label!r} holds a comma")
+        return v
 
 
 #: The canonical forecast categories, from least to most certain (closed: won).
@@ -520,8 +534,6 @@ class HygieneConfig(_Strict):
     )
     #: An open deal without an activity for more than this many days is stale.
     stale_activity_days: int = Field(default=14, ge=1, le=3650)
-    #: A new lead should get its first touch within this many minutes (lead_followup).
-    lead_sla_minutes: int = Field(default=60, ge=1, le=525_600)
 
     @field_validator("required_open_fields")
     @classmethod
@@ -533,6 +545,12 @@ class HygieneConfig(_Strict):
                     f" {', '.join(REQUIRABLE_FIELDS)})"
                 )
         return v
+
+
+class ResponseConfig(_Strict):
+    #: Speed to lead: a lead's first touch within this many minutes of its creation is within
+    #: the SLA (lead_response.is_within_sla, response_metrics_daily.within_sla_share).
+    sla_minutes: int = Field(default=60, ge=1, le=525_600)
 
 
 class ReportConfig(_Strict):
@@ -550,6 +568,7 @@ class FunnelConfig(_Strict):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    response: ResponseConfig = Field(default_factory=ResponseConfig)
     currency: CurrencyConfig = Field(default_factory=CurrencyConfig)
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)

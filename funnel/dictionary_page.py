@@ -22,7 +22,7 @@ QUESTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     (
         "Where do deals stall or drop out?",
-        ("stage_transitions", "stage_durations", "stage_bottlenecks_weekly", "lost_reasons"),
+        ("stage_transitions", "stage_durations", "stage_bottlenecks_weekly"),
     ),
     (
         "How is this quarter going?",
@@ -36,12 +36,16 @@ QUESTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("How does each rep perform?", ("owner_metrics_daily", "owner_hygiene_daily")),
+    ("What will we win?", ("pipeline_forecast", "forecast_lookback")),
     (
-        "How fast do we answer leads, and how many touches win?",
+        "Are our leads any good?",
+        ("lead_qualification", "qualification_outcomes", "nurture_returns"),
+    ),
+    (
+        "How fast do we answer a lead, and how many touches does a win take?",
         ("lead_response", "response_metrics_daily", "touches_to_outcome"),
     ),
-    ("What will we win?", ("pipeline_forecast", "forecast_lookback")),
-    ("Are our leads any good?", ("lead_qualification", "qualification_outcomes")),
+    ("Why do we lose?", ("lost_reasons",)),
     ("What happened to each record?", ("leads", "opportunities", "activity_outcomes")),
     ("What happens after the sale?", ("post_sale_handoffs",)),
     ("Which money, at which rate?", ("exchange_rates",)),

@@ -90,17 +90,21 @@ def _expose_inputs(con: duckdb.DuckDBPyConnection, config: FunnelConfig) -> None
         "insert into cfg_calendar values (?, ?)",
         [config.calendar.fiscal_year_start_month, config.calendar.week_start],
     )
-    create_monitoring_tables(con, config.monitoring, config.hygiene, temp=True)
+    create_monitoring_tables(
+        con, config.monitoring, config.hygiene, config.response.sla_minutes, temp=True
+    )
 
 
 def create_monitoring_tables(
     con: duckdb.DuckDBPyConnection,
     monitoring: MonitoringConfig,
     hygiene: HygieneConfig,
+    lead_sla_minutes: int = 60,
     temp: bool = False,
 ) -> None:
     """cfg_monitoring (lists joined by ',') and cfg_monitoring_mutes, filled from
-    [monitoring]; cfg_hygiene from [hygiene]."""
+    [monitoring]; cfg_hygiene from [hygiene] and the speed-to-lead SLA ([response]
+    sla_minutes), which lead_followup shares with lead_response."""
     for ddl in MONITORING_DDL:
         con.execute(ddl.replace("create table", "create temp table") if temp else ddl)
     params = {
@@ -121,7 +125,7 @@ def create_monitoring_tables(
     rules = {
         "required_open_fields": ",".join(hygiene.required_open_fields),
         "stale_activity_days": str(hygiene.stale_activity_days),
-        "lead_sla_minutes": str(hygiene.lead_sla_minutes),
+        "lead_sla_minutes": str(lead_sla_minutes),
     }
     con.executemany("insert into cfg_hygiene values (?, ?)", list(rules.items()))
 
@@ -133,6 +137,7 @@ def qualification_params(q: QualificationConfig) -> dict[str, str]:
         **{k: str(v) for k, v in q.model_dump().items() if not isinstance(v, list)},
         "authority_roles": ",".join(q.authority_roles),
         "need_signals": ",".join(q.need_signals),
+        "nurture_labels": ",".join(q.nurture_labels),
     }
 
 
@@ -152,6 +157,7 @@ def build(config: FunnelConfig, run_id: str, as_of: date) -> Build:
         con.execute(f"attach {sql_string(config.state_path)} as state (read_only)")
         con.execute("set variable as_of = ?", [as_of])
         con.execute("set variable run_id = ?", [run_id])
+        con.execute("set variable response_sla_minutes = ?", [config.response.sla_minutes])
         _expose_inputs(con, config)
         marts = sqlmodels.run_models(con)
         failed = {name: n for name, n in sqlmodels.run_audits(con).items() if n}

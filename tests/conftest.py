@@ -70,6 +70,7 @@ MONITORING_TABLES = (
     "response_metrics_daily",
     "touches_to_outcome",
     "lost_reasons",
+    "nurture_returns",
 )
 #: Every table the warehouse publishes (every model in sql/marts).
 PUBLISHED_TABLES = (

@@ -4,7 +4,7 @@
 -- decisions:
 --   A lead waits when it is open (its own stage is not won or lost, and it is not converted)
 --   and nothing was ever logged on it (leads.activity_count 0). It is listed once its SLA
---   ([hygiene] lead_sla_minutes after created_at) has passed by the end of the as-of day: the
+--   ([response] sla_minutes after created_at) has passed by the end of the as-of day: the
 --   moment the warehouse describes. minutes_waiting counts to that moment as well.
 --   Leads created after the as-of day, or without created_at, are not listed.
 

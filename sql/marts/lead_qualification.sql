@@ -13,11 +13,15 @@
 --                    not drift as nights pass and can be compared with what the lead did later
 --                    (qualification_outcomes).
 --   status and rule, first match wins:
+--     stage_label one of nurture_labels   -> nurture,      rule 'nurture_label'
 --     lead stage 'lost'                   -> disqualified, rule 'stage_lost'
 --     score >= qualified_min_score        -> qualified,    rule 'score>=qualified_min_score'
 --     score >= nurture_min_score          -> nurture,      rule 'score>=nurture_min_score'
 --     otherwise                           -> disqualified, rule 'score<nurture_min_score'
 --   A missing parameter disables its criterion (weight 0) or its threshold (never matches).
+--   A lead the rep sent back to nurture (its stage label, normalised like authority, is one of
+--   [qualification] nurture_labels) is nurture whatever its score and whatever canonical stage
+--   the label maps to: sent to nurture is not a loss, and never counted as disqualified.
 
 with
 
@@ -75,6 +79,13 @@ criteria as (
     select
         leads.lead_id,
         leads.stage,
+        coalesce(
+            list_contains(
+                rules.nurture_labels,
+                trim(regexp_replace(lower(trim(leads.stage_label)), '[^a-z0-9]+', '_', 'g'), '_')
+            ),
+            false
+        ) as is_nurture_label,
         leads.budget,
         leads.authority,
         leads.need,
@@ -146,12 +157,14 @@ final as (
         -- verdict
         cast(score as double) as score,
         case
+            when is_nurture_label then 'nurture'
             when stage = 'lost' then 'disqualified'
             when score >= qualified_min_score then 'qualified'
             when score >= nurture_min_score then 'nurture'
             else 'disqualified'
         end as status,
         case
+            when is_nurture_label then 'nurture_label'
             when stage = 'lost' then 'stage_lost'
             when score >= qualified_min_score then 'score>=qualified_min_score'
             when score >= nurture_min_score then 'score>=nurture_min_score'

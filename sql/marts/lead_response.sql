@@ -1,57 +1,34 @@
--- lead_response: how fast each lead got its first touch (speed to lead).
+-- lead_response: speed to lead, how long each lead waited for its first touch.
 -- grain: lead_id
--- inputs: leads, opportunities, stg_activities, stg_hygiene_config
+-- inputs: leads, int_activities__linked
 -- decisions:
---   first_touch_at: the earliest activity logged on the lead or on one of its opportunities
---   (an activity logged before created_at counts as a touch at once: minutes 0).
---   minutes_to_first_touch = (first_touch_at - created_at) in minutes, fractional, never below 0;
---   NULL without a touch or without created_at.
---   sla_band: '5m' (<= 5 minutes), '1h' (<= 60), '24h' (<= 1,440), 'later', 'none' (no touch);
---   each band includes its upper edge. within_sla: minutes_to_first_touch <= [hygiene]
---   lead_sla_minutes (false without a touch).
---   is_won: one of the lead's opportunities is won (leads.is_won).
+--   A touch is a loaded activity on the lead or on one of its opportunities
+--   (int_activities__linked): a rep who converts a lead at once and logs the call on the deal
+--   has still touched the lead. first_touch_at is the earliest touch (ties: the smaller id).
+--   response_minutes = seconds from created_at to first_touch_at / 60, never below 0: a touch
+--   logged before the lead's creation (a lead created from a call) is an answer at once.
+--   response_band, by response_minutes m (each edge inclusive):
+--     within_5m   m <= 5
+--     within_1h   5 < m <= 60
+--     within_24h  60 < m <= 1440
+--     later       m > 1440
+--     none        no touch yet
+--   is_within_sla: m <= [response] sla_minutes (variable response_sla_minutes, default 60);
+--   false for a lead with no touch.
 
 with
-
-settings as (
-
-    select * from stg_hygiene_config
-
-),
 
 lead_rows as (
 
     select
         lead_id,
-        owner,
-        source,
         created_at,
         created_date,
+        owner,
+        source,
         is_won
 
     from leads
-
-),
-
-touches as (
-
-    select
-        lead_id,
-        occurred_at
-
-    from stg_activities
-    where lead_id is not null
-
-    union all
-
-    select
-        opportunities.record_id as lead_id,
-        activities.occurred_at
-
-    from stg_activities as activities
-    inner join opportunities
-        on activities.opportunity_id = opportunities.opportunity_id
-    where opportunities.has_loaded_lead
 
 ),
 
@@ -59,12 +36,20 @@ first_touches as (
 
     select
         lead_id,
-        min(occurred_at) as first_touch_at,
-        count(*) as touches
+        activity_id as first_touch_activity_id,
+        activity_type as first_touch_type,
+        owner as first_touch_owner,
+        occurred_at as first_touch_at
 
-    from touches
-    where occurred_at is not null
-    group by lead_id
+    from int_activities__linked
+    where lead_id is not null
+    qualify row_number() over (partition by lead_id order by occurred_at, activity_id) = 1
+
+),
+
+settings as (
+
+    select cast(coalesce(getvariable('response_sla_minutes'), 60) as double) as sla_minutes
 
 ),
 
@@ -72,18 +57,21 @@ timed as (
 
     select
         lead_rows.*,
+        first_touches.first_touch_activity_id,
+        first_touches.first_touch_type,
+        first_touches.first_touch_owner,
         first_touches.first_touch_at,
-        coalesce(first_touches.touches, 0) as touches,
+        -- greatest() skips NULLs: a lead with no touch keeps a NULL response
         case
             when first_touches.first_touch_at is not null
                 then greatest(
-                    date_diff('second', lead_rows.created_at, first_touches.first_touch_at)
-                    / 60.0,
-                    0.0
-                )
-        end as minutes_to_first_touch
+                    date_diff('second', lead_rows.created_at, first_touches.first_touch_at), 0
+                ) / 60.0
+        end as response_minutes,
+        settings.sla_minutes
 
     from lead_rows
+    cross join settings
     left join first_touches
         on lead_rows.lead_id = first_touches.lead_id
 
@@ -92,33 +80,36 @@ timed as (
 final as (
 
     select
-        -- the lead
-        timed.lead_id,
-        timed.owner,
-        timed.source,
-        timed.created_at,
-        timed.created_date,
+        -- key
+        lead_id,
 
-        -- the first touch
-        timed.first_touch_at,
-        timed.minutes_to_first_touch,
+        -- the lead
+        created_at,
+        created_date,
+        owner,
+        source,
+
+        -- its first touch
+        first_touch_at,
+        first_touch_activity_id,
+        first_touch_type,
+        first_touch_owner,
+        response_minutes,
         case
-            when timed.first_touch_at is null then 'none'
-            when timed.minutes_to_first_touch <= 5 then '5m'
-            when timed.minutes_to_first_touch <= 60 then '1h'
-            when timed.minutes_to_first_touch <= 1440 then '24h'
+            when response_minutes is null then 'none'
+            when response_minutes <= 5 then 'within_5m'
+            when response_minutes <= 60 then 'within_1h'
+            when response_minutes <= 1440 then 'within_24h'
             else 'later'
-        end as sla_band,
-        coalesce(timed.minutes_to_first_touch <= settings.lead_sla_minutes, false) as within_sla,
-        cast(timed.touches as bigint) as touches,
+        end as response_band,
+        sla_minutes,
+        coalesce(response_minutes <= sla_minutes, false) as is_within_sla,
 
         -- outcome
-        timed.is_won
+        is_won
 
     from timed
-    cross join settings
 
 )
 
 select * from final
-order by lead_id

@@ -4,6 +4,8 @@
 -- decisions:
 --   Over the leads created in the window ('30d', '90d', '365d' trailing days ending on day,
 --   'all' up to and including day): leads; qualified (lead_qualification.status = 'qualified');
+--   nurtured and disqualified (status 'nurture' / 'disqualified': a lead sent back to nurture is
+--   kept apart from the disqualified, never counted as a loss);
 --   converted (the lead has an opportunity or a converted_at); won (one of its opportunities is
 --   won or post_sale); lead_to_win_rate = won / leads (NULL with no leads).
 --   Outcomes are the leads' state on the as-of day (a cohort view): a lead created in March and
@@ -53,6 +55,8 @@ flagged as (
         coalesce(leads.source, '(none)') as source_key,
         leads.created_date as day,
         coalesce(lead_qualification.status = 'qualified', false) as is_qualified,
+        coalesce(lead_qualification.status = 'nurture', false) as is_nurtured,
+        coalesce(lead_qualification.status = 'disqualified', false) as is_disqualified,
         lead_outcomes.lead_id is not null or leads.converted_at is not null as is_converted,
         coalesce(lead_outcomes.has_won_opportunity, false) as is_won
 
@@ -73,6 +77,8 @@ daily as (
         day,
         count(*) as leads,
         count(*) filter (where is_qualified) as qualified,
+        count(*) filter (where is_nurtured) as nurtured,
+        count(*) filter (where is_disqualified) as disqualified,
         count(*) filter (where is_converted) as converted,
         count(*) filter (where is_won) as won
 
@@ -94,6 +100,8 @@ filled as (
         spine.day,
         coalesce(daily.leads, 0) as leads,
         coalesce(daily.qualified, 0) as qualified,
+        coalesce(daily.nurtured, 0) as nurtured,
+        coalesce(daily.disqualified, 0) as disqualified,
         coalesce(daily.converted, 0) as converted,
         coalesce(daily.won, 0) as won
 
@@ -112,6 +120,8 @@ windowed as (
         filled.source_key,
         sum(filled.leads) over in_window as leads,
         sum(filled.qualified) over in_window as qualified,
+        sum(filled.nurtured) over in_window as nurtured,
+        sum(filled.disqualified) over in_window as disqualified,
         sum(filled.converted) over in_window as converted,
         sum(filled.won) over in_window as won
 
@@ -136,6 +146,8 @@ final as (
         source_key as source,
         cast(leads as bigint) as leads,
         cast(qualified as bigint) as qualified,
+        cast(nurtured as bigint) as nurtured,
+        cast(disqualified as bigint) as disqualified,
         cast(converted as bigint) as converted,
         cast(won as bigint) as won,
         cast(won as double) / nullif(leads, 0) as lead_to_win_rate

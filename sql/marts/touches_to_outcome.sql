@@ -1,81 +1,67 @@
--- touches_to_outcome: how many touches deals got before they closed, and how often they won.
--- grain: touch_bucket
--- inputs: opportunities, stg_activities
+-- touches_to_outcome: the touches curve, how the win rate moves with the touches a deal got.
+-- grain: touch_bucket ('0', '1', '2', '3-4', '5-7', '8-12', '13+', and '(all)' for every
+--   closed opportunity together; every bucket always has a row)
+-- inputs: opportunities, int_activities__linked
 -- decisions:
---   Each closed opportunity (won, post_sale or lost) with a known closed_at counts its touches:
---   the activities logged on it, and on its lead when it continues one, at or before closed_at.
---   Buckets: 0, 1-2, 3-5, 6-8, 9-12, 13-20, 21+ (always all seven rows).
---   win_rate = won / closed in the bucket (NULL when empty). median_touches_to_win and
---   median_touches_to_loss: the median touches of all won / lost opportunities, the same on
---   every row (the "about 8 touches" measured on the user's own deals).
+--   One count per closed opportunity (won, post_sale or lost) with a known closed_at: its
+--   touches are the activities on it and those on its lead itself (not on the lead's other
+--   opportunities), that occurred at or before closed_at. A touch after the close is not a
+--   touch that won or lost it. A closed opportunity with no known close moment is left out:
+--   nothing tells which of its activities came before the close.
+--   closed, won (won or post_sale), lost; win_rate = won / closed (NULL with none);
+--   median_touches_won / _lost: the median touches of the won / lost opportunities in the
+--   bucket (continuous median; NULL with none): the '(all)' row's median_touches_won is "how
+--   many touches a win takes" on this data.
 
 with
-
-buckets as (
-
-    select * from (
-        values
-            ('0', 1, 0, 0),
-            ('1-2', 2, 1, 2),
-            ('3-5', 3, 3, 5),
-            ('6-8', 4, 6, 8),
-            ('9-12', 5, 9, 12),
-            ('13-20', 6, 13, 20),
-            ('21+', 7, 21, null)
-    ) as t (touch_bucket, bucket_order, min_touches, max_touches)
-
-),
 
 closed as (
 
     select
         opportunity_id,
-        case when has_loaded_lead then record_id end as lead_id,
+        record_lead_id,
         is_won,
         closed_at
 
-    from opportunities
+    from (
+        select
+            opportunity_id,
+            case when has_loaded_lead then lead_id end as record_lead_id,
+            is_won,
+            is_lost,
+            closed_at
+
+        from opportunities
+    ) as deals
     where (is_won or is_lost) and closed_at is not null
 
 ),
 
-touch_rows as (
+touched as (
 
-    -- on the deal, then on its lead (two equi-joins: an OR join cannot hash)
+    -- two equi-joins, not one join on an OR, which DuckDB would run as a nested loop
     select
-        closed.opportunity_id,
-        activities.activity_id
+        opportunity_id,
+        count(*) as touches
 
-    from closed
-    inner join stg_activities as activities
-        on
-            activities.opportunity_id = closed.opportunity_id
-            and activities.occurred_at <= closed.closed_at
+    from (
+        select closed.opportunity_id
 
-    union all
+        from closed
+        inner join int_activities__linked as activities
+            on activities.opportunity_id = closed.opportunity_id
+        where activities.occurred_at <= closed.closed_at
 
-    select
-        closed.opportunity_id,
-        activities.activity_id
+        union all
 
-    from closed
-    inner join stg_activities as activities
-        on
-            activities.lead_id = closed.lead_id
-            and activities.occurred_at <= closed.closed_at
+        select closed.opportunity_id
 
-),
-
-touches as (
-
-    select
-        closed.opportunity_id,
-        count(touch_rows.activity_id) as touches
-
-    from closed
-    left join touch_rows
-        on closed.opportunity_id = touch_rows.opportunity_id
-    group by closed.opportunity_id
+        from closed
+        inner join int_activities__linked as activities
+            on activities.lead_id = closed.record_lead_id
+        where activities.opportunity_id is null and activities.occurred_at <= closed.closed_at
+    ) as touches_before_close
+    group by opportunity_id
 
 ),
 
@@ -84,21 +70,27 @@ counted as (
     select
         closed.opportunity_id,
         closed.is_won,
-        touches.touches
+        coalesce(touched.touches, 0) as touches
 
     from closed
-    inner join touches
-        on closed.opportunity_id = touches.opportunity_id
+    left join touched
+        on closed.opportunity_id = touched.opportunity_id
 
 ),
 
-medians as (
+buckets as (
 
-    select
-        median(touches) filter (where is_won) as median_touches_to_win,
-        median(touches) filter (where not is_won) as median_touches_to_loss
-
-    from counted
+    select * from (
+        values
+            ('0', 0, 0),
+            ('1', 1, 1),
+            ('2', 2, 2),
+            ('3-4', 3, 4),
+            ('5-7', 5, 7),
+            ('8-12', 8, 12),
+            ('13+', 13, null),
+            ('(all)', 0, null)
+    ) as t (touch_bucket, min_touches, max_touches)
 
 ),
 
@@ -106,26 +98,25 @@ final as (
 
     select
         buckets.touch_bucket,
-        buckets.bucket_order,
         buckets.min_touches,
         buckets.max_touches,
         count(counted.opportunity_id) as closed,
-        count(counted.opportunity_id) filter (where counted.is_won) as won,
-        count(counted.opportunity_id) filter (where not counted.is_won) as lost,
-        cast(count(counted.opportunity_id) filter (where counted.is_won) as double)
+        count(*) filter (where counted.is_won) as won,
+        count(*) filter (where not counted.is_won) as lost,
+        cast(count(*) filter (where counted.is_won) as double)
         / nullif(count(counted.opportunity_id), 0) as win_rate,
-        any_value(medians.median_touches_to_win) as median_touches_to_win,
-        any_value(medians.median_touches_to_loss) as median_touches_to_loss
+        quantile_cont(counted.touches, 0.5) filter (where counted.is_won) as median_touches_won,
+        quantile_cont(counted.touches, 0.5) filter (where not counted.is_won)
+            as median_touches_lost
 
     from buckets
-    cross join medians
     left join counted
         on
             counted.touches >= buckets.min_touches
             and (buckets.max_touches is null or counted.touches <= buckets.max_touches)
-    group by all
+    group by buckets.touch_bucket, buckets.min_touches, buckets.max_touches
 
 )
 
 select * from final
-order by bucket_order
+order by touch_bucket = '(all)', min_touches

@@ -35,6 +35,15 @@ renamed as (
             lambda x: x <> ''
         ) as need_signals,
 
+        -- nurture: lead stage labels that mean "sent back to nurture", normalised
+        list_filter(
+            list_transform(
+                string_split(max(value) filter (where key = 'nurture_labels'), ','),
+                lambda x: trim(regexp_replace(lower(trim(x)), '[^a-z0-9]+', '_', 'g'), '_')
+            ),
+            lambda x: x <> ''
+        ) as nurture_labels,
+
         -- timeline
         try_cast(
             try_cast(max(value) filter (where key = 'timeline_horizon_days') as double)

@@ -38,10 +38,12 @@ def test_qualification_outcomes_on_the_sample(warehouse: duckdb.DuckDBPyConnecti
         "select status, leads, converted, won, in_pipeline from qualification_outcomes"
     ).fetchall()
     assert rows == [
-        ("qualified", 493, 383, 104, 42),
+        # the 357 leads a rep set to Nurture are nurture whatever they score ([qualification]
+        # nurture_labels): 55 of them would score qualified, 46 disqualified
+        ("qualified", 438, 383, 104, 42),
         # OP-00000007 (lead LD-00000008) closed before it was created: loaded since issue 26
-        ("nurture", 879, 409, 93, 55),
-        ("disqualified", 624, 19, 6, 5),
+        ("nurture", 980, 409, 93, 55),
+        ("disqualified", 578, 19, 6, 5),
     ]
     # every lead once; the qualified convert and win far more often than the disqualified
     assert one(warehouse, "select sum(leads) from qualification_outcomes") == one(
@@ -50,7 +52,8 @@ def test_qualification_outcomes_on_the_sample(warehouse: duckdb.DuckDBPyConnecti
     lift = dict(
         warehouse.execute("select status, won_share_lift from qualification_outcomes").fetchall()
     )
-    assert lift["qualified"] > lift["nurture"] > 1 > 0.1 > lift["disqualified"]
+    # the sample's nurtured leads never came back, so nurture wins a little less than average
+    assert lift["qualified"] > 1 > lift["nurture"] > 0.5 > 0.11 > lift["disqualified"]
 
 
 def test_won_and_lost_agree_across_the_new_tables(warehouse: duckdb.DuckDBPyConnection) -> None:

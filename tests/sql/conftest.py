@@ -72,6 +72,8 @@ def create_inputs(
     create_monitoring_tables(con, MonitoringConfig(), HygieneConfig())
     con.execute("set variable as_of = ?", [as_of])
     con.execute("set variable run_id = 'test-run'")
+    # [response] sla_minutes at its default
+    con.execute("set variable response_sla_minutes = 60")
 
 
 def insert(con: duckdb.DuckDBPyConnection, table: str, rows: Rows) -> None:

@@ -113,3 +113,30 @@ def test_stage_categories_keep_defaults_and_name_mistakes(tmp_path: Path) -> Non
     with pytest.raises(ConfigError) as err:
         load_config(path)
     assert "forecast.stage_category: proposal: 'maybe' is not a forecast category" in str(err.value)
+
+
+def test_response_sla_and_nurture_labels(tmp_path: Path) -> None:
+    cfg = load_config(_write(tmp_path, GOOD))
+    assert cfg.response.sla_minutes == 60
+    assert cfg.qualification.nurture_labels == ["nurture", "nurturing", "recycled"]
+    text = GOOD + '\n[response]\nsla_minutes = 5\n[qualification]\nnurture_labels = ["On Ice"]\n'
+    cfg = load_config(_write(tmp_path, text))
+    assert cfg.response.sla_minutes == 5
+    assert cfg.qualification.nurture_labels == ["On Ice"]
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ("[response]\nsla_minutes = 0", "response.sla_minutes"),
+        ('[response]\nsla_minutes = "an hour"', "response.sla_minutes"),
+        ("[response]\nsla_mins = 60", "response.sla_mins: unknown key"),
+        ('[qualification]\nnurture_labels = [" "]', "qualification.nurture_labels"),
+        ('[qualification]\nnurture_labels = ["a,b"]', "qualification.nurture_labels"),
+    ],
+)
+def test_response_and_nurture_mistakes_name_the_key(
+    tmp_path: Path, section: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(_write(tmp_path, GOOD + "\n" + section + "\n"))

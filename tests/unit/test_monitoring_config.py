@@ -68,7 +68,7 @@ def test_the_models_read_the_settings_and_mutes(tmp_path: Path) -> None:
         )
     )
     con = duckdb.connect()
-    create_monitoring_tables(con, config.monitoring, config.hygiene)
+    create_monitoring_tables(con, config.monitoring, config.hygiene, config.response.sla_minutes)
     staging = next(m for m in sqlmodels.discover() if m.name == "stg_monitoring_config")
     row = con.execute(sqlmodels._body(staging.sql)).fetchall()
     assert row == [(["14d"], 4, -2.0, -3.0, 50, ["win_rate"], ["owner"])]
@@ -80,9 +80,10 @@ def test_the_models_read_the_settings_and_mutes(tmp_path: Path) -> None:
 def test_hygiene_defaults_and_mistakes(tmp_path: Path) -> None:
     hygiene = load_config(_load(tmp_path)).hygiene
     assert hygiene.required_open_fields == ["owner", "amount", "expected_close_date"]
-    assert (hygiene.stale_activity_days, hygiene.lead_sla_minutes) == (14, 60)
+    assert hygiene.stale_activity_days == 14
     path = _load(tmp_path, '[hygiene]\nrequired_open_fields = ["stage", "amount"]\n')
     with pytest.raises(ConfigError, match=r"hygiene.required_open_fields: 'stage' is not an"):
         load_config(path)
-    with pytest.raises(ConfigError, match=r"hygiene.lead_sla_minutes"):
-        load_config(_load(tmp_path, "[hygiene]\nlead_sla_minutes = 0\n"))
+    # the first-touch SLA is [response] sla_minutes, shared with lead_response
+    with pytest.raises(ConfigError, match=r"hygiene.lead_sla_minutes: unknown key"):
+        load_config(_load(tmp_path, "[hygiene]\nlead_sla_minutes = 60\n"))

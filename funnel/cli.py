@@ -428,7 +428,7 @@ def serve(
     ] = None,
     name: Annotated[str, typer.Option("--name", help="The deployment's name.")] = "nightly",
 ) -> None:
-    """Serve the nightly deployment on the config's [schedule] cron (needs a Prefect server)."""
+    """Serve the nightly deployment on the config's \\[schedule] cron (needs a Prefect server)."""
     cfg = _load(config)
     from flows import deploy
 
@@ -455,7 +455,7 @@ def deploy(
     ] = "funnel-process",
     name: Annotated[str, typer.Option("--name", help="The deployment's name.")] = "nightly",
 ) -> None:
-    """Deploy the nightly flow to a work pool on the config's [schedule] (needs a server)."""
+    """Deploy the nightly flow to a work pool on the config's \\[schedule] (needs a server)."""
     cfg = _load(config)
     from flows import deploy as deployment
 

@@ -3,8 +3,8 @@
 -- currency.
 -- grain: (is_total, owner_key, currency_key, day, window_name); owner_key is '' on the is_total
 --   rows; currency_key is the money currency of the opportunities ('' for none)
--- inputs: int_day_spine, int_opportunities__enriched, stg_stage_history, int_stages__ranked,
---   int_windows, stg_currency_config
+-- inputs: int_day_spine, int_opportunities__enriched, stg_stage_history, stg_state_snapshots,
+--   int_stages__ranked, int_windows, stg_currency_config
 -- decisions:
 --   Currency: every metric is computed over the opportunities of one money currency (the
 --   reporting currency with [currency] reporting, then all of them are one; else each deal's own
@@ -20,22 +20,36 @@
 --   won_amount: sum of the won amounts (0 when none); avg_deal_size: average of the won amounts
 --   that are known (NULL when none); avg_cycle_days / median_cycle_days: whole days from created
 --   date to closed date of the won with both dates (NULL when none).
---   open_count / open_amount / weighted_pipeline: opportunities open at the end of the day, the
---   same value in every window. Open at the end of a day = created on or before it and not
---   closed by its end; without created_at, first seen by the snapshots on or before it. On the
---   as-of day that is every currently open opportunity (one with neither only counts there). A closed opportunity is open from its created date to the
---   day before its closed date; one with an unknown created or closed date is never counted open
---   in the past. A NULL amount counts as 0.
---   weighted_pipeline = sum(amount x probability): a currently open opportunity uses its
---   effective probability (its own, else the stage default, else 0); one that has closed since
---   uses the default of the last open stage in its own stage history (0 without history),
---   because its own probability now reflects the outcome. Amounts are current (no amount
---   history).
+--   open_count / open_amount / weighted_pipeline: opportunities open at the end of the day,
+--   the same value in every window, each valued as that day knew it (open_basis says how):
+--   'snapshot': from its first snapshot before the as-of day on, the snapshot valid that day
+--     (of several loads of a day the last; a night it was not loaded is no move) decides whether
+--     it is open, its amount and its probability (its own, else the stage default, else 0);
+--   'stage_history': before its first snapshot, open by its dates (created on or before the day
+--     and not closed by its end; without created_at, first seen by the snapshots on or before
+--     it) and under an open stage of the source's stage history (its last entry on or before
+--     the day): that stage's default (its own probability while that is still its current
+--     stage), the latest history amount up to then, else today's amount;
+--   'current': the same open days with nothing older known (no history entry yet, or a closed
+--     stage), and every currently open opportunity on the as-of day (one with neither date
+--     only counts there): today's amount and effective probability; one closed since weighs
+--     the default of the last open stage in its own stage history (0 without history), because
+--     its own probability now reflects the outcome. A closed opportunity is open from its
+--     created date to the day before its closed date; one with an unknown created or closed
+--     date is never counted open in the past before its snapshots. A NULL amount counts as 0.
+--   open_basis is 'mixed' when the day's opportunities use several; with nothing open
+--   'snapshot' on the days the snapshots cover before the as-of day, else 'current'.
+--   Snapshot and history amounts are in the deal's own currency, converted with its own rate
+--   (at its close date, an open deal at the as-of day) like its current amount. The owner and
+--   currency series are the opportunity's current ones; opportunities no longer loaded are left
+--   out (as everywhere).
 --   sales_velocity = open_count x win_rate x avg_deal_size / avg_cycle_days; NULL when a factor
 --   is NULL or avg_cycle_days is 0.
 -- implementation:
 --   Money is summed per day as DECIMAL and the running open totals stay DECIMAL, so they are
---   exact; windowed sums roll as DOUBLE (won_amount rounded to 6 decimals).
+--   exact; windowed sums roll as DOUBLE (won_amount rounded to 6 decimals). Each span of
+--   constant open value adds one event where it starts and one where it ends (no day x
+--   opportunity join).
 --   Sums are rolled over a dense (series x day) grid. The windowed median runs over the won
 --   cycles (in every window) plus, for each series, window and day without a cycle, two anchor
 --   rows, one far below and one far above any real cycle. Every series then has a row on every
@@ -150,11 +164,24 @@ valued as (
 -- snapshots before the as-of day (each valid until its next one), and from the as-of day on
 -- (today's values).
 
-first_snapshots as (
+snapshot_rows as (
 
+    -- the last load of each day an opportunity was loaded before the as-of day, valid until its
+    -- next such day (a night it was not loaded is no move)
     select
         stg_state_snapshots.id as opportunity_id,
-        min(stg_state_snapshots.snapshot_day) as first_snapshot_day
+        stg_state_snapshots.snapshot_day,
+        stg_state_snapshots.is_open,
+        stg_state_snapshots.stage,
+        stg_state_snapshots.amount,
+        stg_state_snapshots.probability,
+        coalesce(
+            lead(stg_state_snapshots.snapshot_day) over (
+                partition by stg_state_snapshots.id
+                order by stg_state_snapshots.snapshot_day, stg_state_snapshots.load_seq
+            ),
+            bounds.as_of_day
+        ) as span_until
 
     from stg_state_snapshots
     cross join bounds
@@ -162,7 +189,18 @@ first_snapshots as (
         stg_state_snapshots.kind = 'opportunity'
         and stg_state_snapshots.present
         and stg_state_snapshots.snapshot_day < bounds.as_of_day
-    group by stg_state_snapshots.id
+    qualify span_until <> stg_state_snapshots.snapshot_day
+
+),
+
+first_snapshots as (
+
+    select
+        opportunity_id,
+        min(snapshot_day) as first_snapshot_day
+
+    from snapshot_rows
+    group by opportunity_id
 
 ),
 
@@ -299,39 +337,9 @@ value_spans as (
         cast(coalesce(snapshots.amount * valued.money_factor, 0) as decimal(38, 6)) as amount,
         coalesce(snapshots.probability, stages.default_probability, 0) as probability
 
-    from (
-        select
-            stg_state_snapshots.id,
-            stg_state_snapshots.snapshot_day,
-            stg_state_snapshots.is_open,
-            stg_state_snapshots.stage,
-            stg_state_snapshots.amount,
-            stg_state_snapshots.probability,
-            least(
-                coalesce(
-                    lead(stg_state_snapshots.snapshot_day) over (
-                        partition by stg_state_snapshots.id
-                        order by stg_state_snapshots.snapshot_day, stg_state_snapshots.load_seq
-                    ),
-                    bounds.as_of_day
-                ),
-                bounds.as_of_day
-            ) as span_until
-
-        from stg_state_snapshots
-        cross join bounds
-        where
-            stg_state_snapshots.kind = 'opportunity'
-            and stg_state_snapshots.present
-            and stg_state_snapshots.snapshot_day < bounds.as_of_day
-        qualify
-            row_number() over (
-                partition by stg_state_snapshots.id, stg_state_snapshots.snapshot_day
-                order by stg_state_snapshots.load_seq desc
-            ) = 1
-    ) as snapshots
+    from snapshot_rows as snapshots
     inner join valued
-        on snapshots.id = valued.opportunity_id
+        on snapshots.opportunity_id = valued.opportunity_id
     left join stages
         on snapshots.stage = stages.stage
     where snapshots.is_open

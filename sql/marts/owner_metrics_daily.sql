@@ -37,6 +37,7 @@ final as (
         open_count,
         open_amount,
         weighted_pipeline,
+        open_basis,
 
         -- derived
         sales_velocity

@@ -24,7 +24,8 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from funnel import snapshots, sqlmodels
+from funnel import snapshots, sqlmodels, warehouse
+from funnel.config import load_config
 
 
 def _quote(name: str) -> str:
@@ -137,15 +138,8 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
             con.execute(
                 f"insert into {source['table']} ({cols}) select {cols} from ({source_sql(source)})"
             )
-        con.execute("create table cfg_stage_probability (stage varchar, probability double)")
-        if spec["stage_probability"]:
-            con.executemany(
-                "insert into cfg_stage_probability values (?, ?)", spec["stage_probability"]
-            )
-        con.execute("create table cfg_qualification (key varchar, value varchar)")
-        con.executemany("insert into cfg_qualification values (?, ?)", spec["qualification"])
-        con.execute("create table cfg_currency (reporting varchar, default_currency varchar)")
-        con.execute("insert into cfg_currency values (?, ?)", spec.get("currency", [None, None]))
+        # the config tables the models read, as the run writes them
+        warehouse.create_config_tables(con, load_config(Path(spec["config"])))
         # the run's own history step, as the nightly load does it
         snapshots.record_load(con, "baseline", date.fromisoformat(str(spec["as_of"])))
         loaded = time.perf_counter()

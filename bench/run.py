@@ -308,12 +308,6 @@ def baseline_spec(config_path: Path, out: Path) -> dict[str, Any]:
                 "layout": s.format if reshape_of(s) else "csv",
             }
         )
-    q = config.qualification
-    qualification = {
-        **{k: str(v) for k, v in q.model_dump().items() if not isinstance(v, list)},
-        "authority_roles": ",".join(q.authority_roles),
-        "need_signals": ",".join(q.need_signals),
-    }
     return {
         "out": str(out),
         "as_of": FULL_AS_OF,
@@ -321,9 +315,7 @@ def baseline_spec(config_path: Path, out: Path) -> dict[str, Any]:
         + [d.replace("if not exists ", "") for d in LOG_DDL if d.startswith("create")]
         + list(SNAPSHOT_DDL),
         "sources": sources,
-        "stage_probability": list(config.forecast.stage_probability.items()),
-        "qualification": list(qualification.items()),
-        "currency": [config.currency.reporting, config.currency.default],
+        "config": str(config_path),
     }
 
 
@@ -394,8 +386,8 @@ def step_times(api_url: str) -> dict[str, float]:
         task_runs = json.load(r)
     steps: dict[str, float] = defaultdict(float)
     for t in task_runs:
-        name = t["name"].rsplit("-", 1)[0]
-        step = {"build_models": "models", "build_report": "report"}.get(name, name)
+        name = t["name"].split("[", 1)[0]  # extract[crm_leads], build-models, ...
+        step = {"build-models": "models", "build-report": "report"}.get(name, name)
         steps[step] += float(t.get("total_run_time") or 0.0)
     steps["flow"] = float(flow_run.get("total_run_time") or 0.0)
     return dict(steps)

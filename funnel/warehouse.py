@@ -67,31 +67,44 @@ def _expose_inputs(con: duckdb.DuckDBPyConnection, config: FunnelConfig) -> None
     """Raw and log tables of the state file, and config tables, under the names models read."""
     for table in [raw_table_name(e) for e in ENTITIES] + list(LOG_TABLES) + ["state_snapshots"]:
         con.execute(f"create temp view {table} as select * from state.{table}")
-    con.execute("create temp table cfg_stage_probability (stage varchar, probability double)")
+    create_config_tables(con, config, temp=True)
+
+
+def create_config_tables(
+    con: duckdb.DuckDBPyConnection, config: FunnelConfig, temp: bool = False
+) -> None:
+    """The cfg_* tables and variables the models read the config from (temp: gone with the
+    connection, so the published file holds none of them)."""
+
+    def create(ddl: str) -> None:
+        con.execute(ddl.replace("create table", "create temp table") if temp else ddl)
+
+    con.execute("set variable response_sla_minutes = ?", [config.response.sla_minutes])
+    create("create table cfg_stage_probability (stage varchar, probability double)")
     con.executemany(
         "insert into cfg_stage_probability values (?, ?)",
         list(config.forecast.stage_probability.items()),
     )
     params = qualification_params(config.qualification)
-    con.execute("create temp table cfg_qualification (key varchar, value varchar)")
+    create("create table cfg_qualification (key varchar, value varchar)")
     con.executemany("insert into cfg_qualification values (?, ?)", list(params.items()))
-    con.execute(CURRENCY_DDL.replace("create table", "create temp table"))
+    create(CURRENCY_DDL)
     con.execute(
         "insert into cfg_currency values (?, ?)",
         [config.currency.reporting, config.currency.default],
     )
-    con.execute("create temp table cfg_stage_category (stage varchar, forecast_category varchar)")
+    create("create table cfg_stage_category (stage varchar, forecast_category varchar)")
     con.executemany(
         "insert into cfg_stage_category values (?, ?)",
         list(config.forecast.stage_category.items()),
     )
-    con.execute(CALENDAR_DDL.replace("create table", "create temp table"))
+    create(CALENDAR_DDL)
     con.execute(
         "insert into cfg_calendar values (?, ?)",
         [config.calendar.fiscal_year_start_month, config.calendar.week_start],
     )
     create_monitoring_tables(
-        con, config.monitoring, config.hygiene, config.response.sla_minutes, temp=True
+        con, config.monitoring, config.hygiene, config.response.sla_minutes, temp=temp
     )
 
 
@@ -157,7 +170,6 @@ def build(config: FunnelConfig, run_id: str, as_of: date) -> Build:
         con.execute(f"attach {sql_string(config.state_path)} as state (read_only)")
         con.execute("set variable as_of = ?", [as_of])
         con.execute("set variable run_id = ?", [run_id])
-        con.execute("set variable response_sla_minutes = ?", [config.response.sla_minutes])
         _expose_inputs(con, config)
         marts = sqlmodels.run_models(con)
         failed = {name: n for name, n in sqlmodels.run_audits(con).items() if n}

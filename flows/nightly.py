@@ -4,7 +4,6 @@
 # its entrypoint and validates parameters against the real types (`date`), not strings.
 
 import contextlib
-import importlib
 import threading
 from dataclasses import replace
 from datetime import date
@@ -41,6 +40,7 @@ from funnel.incremental import SourceRead, entity_affected
 from funnel.load import load_run
 from funnel.publish import publish_run, stage_report
 from funnel.quality.rates import Rates, rates_of
+from funnel.quality.runner import import_great_expectations
 from funnel.quality.validate import EntityOutcome, validate_entity
 from funnel.read import SourceLoad, clean_read, read_source, sources_by_entity
 from funnel.runlock import new_run_id
@@ -290,7 +290,7 @@ def _preload_great_expectations() -> None:
 
     def run() -> None:
         with contextlib.suppress(Exception):
-            importlib.import_module("great_expectations")
+            import_great_expectations()
 
     threading.Thread(target=run, name="preload-great-expectations", daemon=True).start()
 

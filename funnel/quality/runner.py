@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,8 +28,45 @@ class SuiteResult:
     exceptions: tuple[str, ...]
 
 
+#: Imported by great-expectations at its import for expectations and metrics no suite here uses
+#: (KL divergence, KS tests), and only called inside them: deferred to first use.
+DEFERRED_MODULES = ("scipy.stats",)
+_importing = threading.Lock()
+
+
+def _defer(name: str) -> None:
+    """Put module `name` in sys.modules unexecuted: it runs on its first attribute access
+    (importlib's LazyLoader), so a module-level `from scipy import stats` costs nothing."""
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        return
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    parent, _, child = name.rpartition(".")
+    if parent:
+        setattr(sys.modules[parent], child, module)
+
+
+def import_great_expectations() -> Any:
+    """great-expectations, imported once (the import costs seconds; the nightly flow starts it
+    in a background thread), with the modules it only needs for unused checks deferred."""
+    with _importing:
+        if "great_expectations" not in sys.modules:
+            for name in DEFERRED_MODULES:
+                _defer(name)
+        import great_expectations as gx
+
+        return gx
+
+
 def _context() -> Any:
     """An ephemeral great-expectations context (imported lazily: the import costs seconds)."""
+    import_great_expectations()
     import great_expectations as gx
     from great_expectations.execution_engine import pandas_execution_engine
 
@@ -71,7 +111,7 @@ def run_suite(name: str, frame: pl.DataFrame, checks: list[Check]) -> SuiteResul
 
     A check whose expectation raised is a pipeline error, never bad data.
     """
-    import great_expectations as gx
+    gx = import_great_expectations()
 
     if frame.is_empty() or not checks:
         return SuiteResult(pl.DataFrame(schema=FAILURE_SCHEMA), ())

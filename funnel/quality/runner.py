@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import sys
 import threading
@@ -32,6 +33,7 @@ class SuiteResult:
 #: (KL divergence, KS tests), and only called inside them: deferred to first use.
 DEFERRED_MODULES = ("scipy.stats",)
 _importing = threading.Lock()
+_preloading = False
 
 
 def _defer(name: str) -> None:
@@ -62,6 +64,24 @@ def import_great_expectations() -> Any:
         import great_expectations as gx
 
         return gx
+
+
+def preload_great_expectations() -> None:
+    """Start importing great-expectations in a background thread (once per process) while the
+    caller does other work: the import takes seconds of Python, and the run's reading spends
+    its time in DuckDB and polars, which release the GIL, and in waiting on the Prefect server.
+    A suite's own import waits for this one to finish (or fails as it would have)."""
+    global _preloading
+    with _importing:
+        if _preloading or "great_expectations" in sys.modules:
+            return
+        _preloading = True
+
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            import_great_expectations()
+
+    threading.Thread(target=run, name="preload-great-expectations", daemon=True).start()
 
 
 def _context() -> Any:

@@ -33,6 +33,8 @@ class SuiteResult:
 #: (KL divergence, KS tests), and only called inside them: deferred to first use.
 DEFERRED_MODULES = ("scipy.stats",)
 _importing = threading.Lock()
+#: Guards `_preloading` alone: a second preload must return at once, not wait for the import.
+_preload_lock = threading.Lock()
 _preloading = False
 
 
@@ -72,7 +74,7 @@ def preload_great_expectations() -> None:
     its time in DuckDB and polars, which release the GIL, and in waiting on the Prefect server.
     A suite's own import waits for this one to finish (or fails as it would have)."""
     global _preloading
-    with _importing:
+    with _preload_lock:
         if _preloading or "great_expectations" in sys.modules:
             return
         _preloading = True

@@ -3,9 +3,6 @@
 # No `from __future__ import annotations` here: a served or deployed run loads this flow from
 # its entrypoint and validates parameters against the real types (`date`), not strings.
 
-import contextlib
-import importlib
-import threading
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -41,6 +38,7 @@ from funnel.incremental import SourceRead, entity_affected
 from funnel.load import load_run
 from funnel.publish import publish_run, stage_report
 from funnel.quality.rates import Rates, rates_of
+from funnel.quality.runner import preload_great_expectations
 from funnel.quality.validate import EntityOutcome, validate_entity
 from funnel.read import SourceLoad, clean_read, read_source, sources_by_entity
 from funnel.runlock import new_run_id
@@ -197,7 +195,8 @@ def nightly(
         lock.release()
         raise
     _announce(run_id, day)
-    _preload_great_expectations()
+    # (`funnel run` started it before the flow run was created; a served run starts it here)
+    preload_great_expectations()
     try:
         # Each entity's sources are cleaned as soon as they are read, and checked in the flow's
         # one worker thread while the next entity is read and cleaned.
@@ -278,21 +277,6 @@ def _announce(run_id: str, day: date) -> None:
         event="funnel.run.started",
         resource={"prefect.resource.id": f"funnel.run.{run_id}", "funnel.as-of": str(day)},
     )
-
-
-def _preload_great_expectations() -> None:
-    """Import great-expectations in a background thread while the sources are read.
-
-    The import takes seconds of Python (more than validating an incremental run's rows); the
-    extract step spends its time in DuckDB and polars, which release the GIL, so the two
-    overlap. validate's own import waits for this one to finish (or fails as it would have).
-    """
-
-    def run() -> None:
-        with contextlib.suppress(Exception):
-            importlib.import_module("great_expectations")
-
-    threading.Thread(target=run, name="preload-great-expectations", daemon=True).start()
 
 
 def _rates(

@@ -195,7 +195,10 @@ def run(
             quiet_logs.quiet(debug),
         ):
             from flows.nightly import nightly
+            from funnel.quality.runner import preload_great_expectations
 
+            # imported while Prefect creates the flow run and the first sources are read
+            preload_great_expectations()
             summary = _with_progress(
                 lambda: nightly(config_path=str(config), as_of=day, full=full, run_id=run_id)
             )

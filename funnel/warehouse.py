@@ -170,6 +170,9 @@ def build(config: FunnelConfig, run_id: str, as_of: date) -> Build:
         con.execute(f"attach {sql_string(config.state_path)} as state (read_only)")
         con.execute("set variable as_of = ?", [as_of])
         con.execute("set variable run_id = ?", [run_id])
+        # One transaction for the models, audits and comments: in autocommit each of the hundreds
+        # of statements (most of them COMMENT ON) would commit to the file on its own.
+        con.begin()
         _expose_inputs(con, config)
         marts = sqlmodels.run_models(con)
         failed = {name: n for name, n in sqlmodels.run_audits(con).items() if n}
@@ -181,6 +184,7 @@ def build(config: FunnelConfig, run_id: str, as_of: date) -> Build:
         cur = con.execute(HEADLINE_SQL)
         names = [d[0] for d in cur.description or []]
         headline = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        con.commit()
         con.execute("detach state")
         con.execute("checkpoint")
     except BaseException:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import sys
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,8 +29,66 @@ class SuiteResult:
     exceptions: tuple[str, ...]
 
 
+#: Imported by great-expectations at its import for expectations and metrics no suite here uses
+#: (KL divergence, KS tests), and only called inside them: deferred to first use.
+DEFERRED_MODULES = ("scipy.stats",)
+_importing = threading.Lock()
+#: Guards `_preloading` alone: a second preload must return at once, not wait for the import.
+_preload_lock = threading.Lock()
+_preloading = False
+
+
+def _defer(name: str) -> None:
+    """Put module `name` in sys.modules unexecuted: it runs on its first attribute access
+    (importlib's LazyLoader), so a module-level `from scipy import stats` costs nothing."""
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        return
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    parent, _, child = name.rpartition(".")
+    if parent:
+        setattr(sys.modules[parent], child, module)
+
+
+def import_great_expectations() -> Any:
+    """great-expectations, imported once (the import costs seconds; the nightly flow starts it
+    in a background thread), with the modules it only needs for unused checks deferred."""
+    with _importing:
+        if "great_expectations" not in sys.modules:
+            for name in DEFERRED_MODULES:
+                _defer(name)
+        import great_expectations as gx
+
+        return gx
+
+
+def preload_great_expectations() -> None:
+    """Start importing great-expectations in a background thread (once per process) while the
+    caller does other work: the import takes seconds of Python, and the run's reading spends
+    its time in DuckDB and polars, which release the GIL, and in waiting on the Prefect server.
+    A suite's own import waits for this one to finish (or fails as it would have)."""
+    global _preloading
+    with _preload_lock:
+        if _preloading or "great_expectations" in sys.modules:
+            return
+        _preloading = True
+
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            import_great_expectations()
+
+    threading.Thread(target=run, name="preload-great-expectations", daemon=True).start()
+
+
 def _context() -> Any:
     """An ephemeral great-expectations context (imported lazily: the import costs seconds)."""
+    import_great_expectations()
     import great_expectations as gx
     from great_expectations.execution_engine import pandas_execution_engine
 
@@ -71,7 +133,7 @@ def run_suite(name: str, frame: pl.DataFrame, checks: list[Check]) -> SuiteResul
 
     A check whose expectation raised is a pipeline error, never bad data.
     """
-    import great_expectations as gx
+    gx = import_great_expectations()
 
     if frame.is_empty() or not checks:
         return SuiteResult(pl.DataFrame(schema=FAILURE_SCHEMA), ())

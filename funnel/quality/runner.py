@@ -88,8 +88,7 @@ def preload_great_expectations() -> None:
 
 def _context() -> Any:
     """An ephemeral great-expectations context (imported lazily: the import costs seconds)."""
-    import_great_expectations()
-    import great_expectations as gx
+    gx = import_great_expectations()
     from great_expectations.execution_engine import pandas_execution_engine
 
     # great-expectations fingerprints every pandas batch below this size by hashing all of it,
@@ -97,11 +96,11 @@ def _context() -> Any:
     # batch markers, which nothing here reads. Never fingerprint.
     pandas_execution_engine.HASH_THRESHOLD = 0
     context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = {"globally": False}  # type: ignore[assignment]
+    context.variables.progress_bars = {"globally": False}
     # An ephemeral context serialises its whole configuration to YAML (kept in memory, read by
     # nothing here) each time a datasource, asset or batch definition is added or deleted,
     # several times per batch. Skip that bookkeeping.
-    context._save_project_config = lambda *args, **kwargs: None  # type: ignore[method-assign]
+    context._save_project_config = lambda *args, **kwargs: None
     return context
 
 

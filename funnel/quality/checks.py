@@ -309,14 +309,20 @@ def unique_fields(entity: Entity) -> tuple[str, ...]:
 
 
 def unique_key(entity: Entity) -> pl.Expr:
-    """The value a unique check compares: the id, or the unique key's fields joined (null when
-    any of them is blank: the `<field>_present` checks report those)."""
+    """The value a unique check compares: the id, or the unique key's fields joined. A blank
+    required field makes it null (the `<field>_present` checks report those); a blank optional
+    field is part of the key (a target with no owner and no team is the company's, and two
+    of them for one period must not both count)."""
     fields = unique_fields(entity)
     if len(fields) == 1:
         return pl.col(fields[0])
-    return pl.concat_str([pl.col(f).cast(pl.String) for f in fields], separator="\x1f").alias(
-        UNIQUE_KEY
-    )
+    parts = [
+        pl.col(f).cast(pl.String)
+        if f in entity.required
+        else pl.col(f).cast(pl.String).fill_null("")
+        for f in fields
+    ]
+    return pl.concat_str(parts, separator="\x1f").alias(UNIQUE_KEY)
 
 
 def with_helper_columns(frame: pl.DataFrame, entity: Entity) -> pl.DataFrame:
